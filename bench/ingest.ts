@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { connect, type Socket } from 'node:net';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
-import autocannon from 'autocannon';
+import autocannon, { type Result as AutocannonResult } from 'autocannon';
 import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
 import { Level } from 'level';
@@ -114,7 +114,7 @@ async function httpLoad(node: RunningNode, opts: { seconds?: number; amount?: nu
   const latencies: number[] = [];
   const codes: Record<string, number> = {};
   const t0 = performance.now();
-  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+  const result = await new Promise<AutocannonResult>((resolve, reject) => {
     const inst = autocannon(
       {
         url: `http://127.0.0.1:${node.ports.http}`,
