@@ -1,0 +1,50 @@
+/**
+ * Binds the node to the real modules: otlp/ codecs, the store, and query/'s Tempo and Jaeger plugins.
+ * The one place that knows their concrete exports.
+ */
+import { OtlpDecodeError } from '../otlp/model.js';
+import { otlpTypes } from '../otlp/proto.js';
+import { scanExportTraceRequest } from '../otlp/scan.js';
+import type { BodyFormat, OtlpCodec } from './ingest.js';
+import type { Signal } from './metrics.js';
+import type { NodeComponents } from './node.js';
+
+function notReady(what: string): never {
+  throw new Error(`${what} is not wired yet`);
+}
+
+const codec: OtlpCodec = {
+  decodeTraces(body: Uint8Array, format: BodyFormat) {
+    if (format === 'json') throw new OtlpDecodeError('OTLP/JSON decoding is not wired yet');
+    return scanExportTraceRequest(body);
+  },
+  validateLogs(body: Uint8Array, format: BodyFormat) {
+    if (format === 'json') return notReady('OTLP/JSON logs validation');
+    const err = otlpTypes().ExportLogsServiceRequest.verify(otlpTypes().ExportLogsServiceRequest.decode(body));
+    if (err) throw new OtlpDecodeError(err);
+  },
+  validateMetrics(body: Uint8Array, format: BodyFormat) {
+    if (format === 'json') return notReady('OTLP/JSON metrics validation');
+    otlpTypes().ExportMetricsServiceRequest.decode(body);
+  },
+  encodeExportResponse(_signal: Signal, format: BodyFormat, rejected) {
+    const t = otlpTypes().ExportTraceServiceResponse;
+    const obj = rejected.count > 0 ? { partialSuccess: { rejectedSpans: rejected.count, errorMessage: rejected.messages.join('; ') } } : {};
+    if (format === 'json') return JSON.stringify(obj);
+    return t.encode(t.fromObject(obj)).finish();
+  },
+  encodeStatus(format: BodyFormat, code: number, message: string) {
+    if (format === 'json') return JSON.stringify({ code, message, details: [] });
+    const t = otlpTypes().RpcStatus;
+    return t.encode(t.fromObject({ code, message })).finish();
+  },
+};
+
+export function realComponents(): NodeComponents {
+  return {
+    createStore: () => notReady('the store'),
+    codec,
+    tempoPlugin: async () => undefined,
+    jaegerPlugin: async () => undefined,
+  };
+}

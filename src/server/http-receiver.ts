@@ -1,0 +1,92 @@
+/**
+ * OTLP/HTTP receiver (:4318): POST /v1/traces, /v1/logs, /v1/metrics with protobuf or JSON bodies,
+ * optionally gzip-compressed. The body is read from the raw request stream (not by fastify) so the
+ * size limit applies to the decompressed bytes and admission happens before any byte is buffered.
+ * Answers use the request's format: an Export*ServiceResponse, or a google.rpc.Status on failure.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { bodyFormatOf, parseContentEncoding, readBody } from './body.js';
+import type { NodeConfig } from './config.js';
+import { classifyFailure, GrpcCode, IngestPipeline, parseWriteConsistency, rejectionMessage, retryAfterSeconds, type BodyFormat } from './ingest.js';
+import { NodeBusyError, type InflightLimiter } from './limits.js';
+import type { NodeMetrics, Signal } from './metrics.js';
+import { parseTenant } from './tenant.js';
+
+const CONTENT_TYPE: Record<BodyFormat, string> = { protobuf: 'application/x-protobuf', json: 'application/json' };
+
+export interface HttpReceiverDeps {
+  config: NodeConfig;
+  pipeline: IngestPipeline;
+  limiter: InflightLimiter;
+  metrics: NodeMetrics;
+  logger: Logger;
+  /** false once shutdown has begun: new requests get 503. */
+  accepting: () => boolean;
+}
+
+export function fastifyServerOptions(config: NodeConfig, logger: Logger) {
+  return {
+    loggerInstance: logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    // Many idle clients are cheap: keep their connections instead of making them reconnect.
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    forceCloseConnections: 'idle' as const,
+    return503OnClosing: true,
+    bodyLimit: config.maxBodyBytes,
+  };
+}
+
+export function buildHttpReceiver(deps: HttpReceiverDeps): FastifyInstance {
+  const { config, pipeline, limiter, metrics } = deps;
+  const app = Fastify(fastifyServerOptions(config, deps.logger.child({ component: 'otlp-http' })));
+  // Bodies are read by the handler from the raw stream, so no parser touches them.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+
+  const send = (reply: FastifyReply, status: number, format: BodyFormat, body: Uint8Array | string): FastifyReply =>
+    reply.code(status).header('content-type', CONTENT_TYPE[format]).send(typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+
+  const handle = async (signal: Signal, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const started = process.hrtime.bigint();
+    let format: BodyFormat = 'json';
+    let heldBytes = 0;
+    let heldRequest = false;
+    try {
+      if (!deps.accepting()) throw new NodeBusyError('node is shutting down', 1000, true);
+      format = bodyFormatOf(request.headers['content-type']);
+      if (!limiter.tryAcquireRequest()) throw new NodeBusyError(`too many ingest requests in flight (limit ${limiter.maxRequests})`, 1000);
+      heldRequest = true;
+      const tenant = parseTenant(request.headers['x-scope-orgid']);
+      parseWriteConsistency(request.headers['x-consistency'], config.writeConsistency);
+      const encoding = parseContentEncoding(request.headers['content-encoding'] as string | undefined);
+      const body = await readBody(request.raw, encoding, config.maxBodyBytes);
+      if (!limiter.tryAcquireBytes(body.length)) throw new NodeBusyError(`too many ingest bytes in flight (limit ${limiter.maxBytes})`, 1000);
+      heldBytes = body.length;
+      if (signal !== 'traces') pipeline.otherSignal(signal, body, format);
+      const rejected = await pipeline.traces('http', tenant, body, format);
+      if (rejected.count > 0) deps.logger.debug({ tenant, rejected: rejected.count, reason: rejectionMessage(rejected) }, 'spans rejected');
+      send(reply, 200, format, pipeline.codec.encodeExportResponse(signal, format, { count: rejected.count, messages: rejected.count ? [rejectionMessage(rejected)] : [] }));
+    } catch (err) {
+      const failure = classifyFailure(err);
+      metrics.requestsRejected.inc({ transport: 'http', signal, reason: failure.reason });
+      if (failure.http >= 500 && failure.http !== 501 && failure.http !== 503) deps.logger.error({ err, signal }, 'ingest failed');
+      // Whatever of the upload is unread is discarded, so the client can read this answer.
+      if (!request.raw.readableEnded) request.raw.resume();
+      if (failure.retryAfterMs !== undefined) reply.header('retry-after', String(retryAfterSeconds(failure.retryAfterMs)));
+      const grpcCode = failure.http === 501 ? GrpcCode.UNIMPLEMENTED : failure.grpc;
+      send(reply, failure.http, format, pipeline.codec.encodeStatus(format, grpcCode, failure.message, failure.retryAfterMs));
+    } finally {
+      if (heldBytes) limiter.releaseBytes(heldBytes);
+      if (heldRequest) limiter.releaseRequest();
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      metrics.ingestDuration.observe({ transport: 'http', signal, code: String(reply.statusCode) }, seconds);
+    }
+    return reply;
+  };
+
+  for (const signal of ['traces', 'logs', 'metrics'] as const) {
+    app.post(`/v1/${signal}`, (request, reply) => handle(signal, request, reply));
+  }
+  return app;
+}
