@@ -68,12 +68,13 @@ export function encodeTracesData(groups: ResourceGroup[]): Uint8Array {
   let total = 0;
   for (const g of groups) {
     const scopeSizes: number[] = [];
-    let rsSize = fieldSize(g.resource.bytes.length);
+    // An absent resource / scope stays absent (empty bytes): OTLP reads both as "unknown".
+    let rsSize = g.resource.bytes.length ? fieldSize(g.resource.bytes.length) : 0;
     for (const s of g.scopes) {
-      let ssSize = fieldSize(s.scope.bytes.length);
+      let ssSize = s.scope.bytes.length ? fieldSize(s.scope.bytes.length) : 0;
       for (const span of s.spans) ssSize += fieldSize(span.length);
       const url = s.scope.schemaUrl;
-      if (url) ssSize += fieldSize(textEncoder.encode(url).length);
+      if (url) ssSize += fieldSize(Buffer.byteLength(url, 'utf8'));
       scopeSizes.push(ssSize);
       rsSize += fieldSize(ssSize);
     }
@@ -86,12 +87,16 @@ export function encodeTracesData(groups: ResourceGroup[]): Uint8Array {
   groups.forEach((g, gi) => {
     const s = sized[gi]!;
     w.header(1, s.size);
-    w.header(1, g.resource.bytes.length);
-    w.bytes(g.resource.bytes);
+    if (g.resource.bytes.length) {
+      w.header(1, g.resource.bytes.length);
+      w.bytes(g.resource.bytes);
+    }
     g.scopes.forEach((sg, si) => {
       w.header(2, s.scopeSizes[si]!);
-      w.header(1, sg.scope.bytes.length);
-      w.bytes(sg.scope.bytes);
+      if (sg.scope.bytes.length) {
+        w.header(1, sg.scope.bytes.length);
+        w.bytes(sg.scope.bytes);
+      }
       for (const span of sg.spans) {
         w.header(2, span.length);
         w.bytes(span);

@@ -1,0 +1,840 @@
+/**
+ * A hand-written lazy scanner of ExportTraceServiceRequest (== TracesData on the wire).
+ *
+ * It walks the protobuf wire format once, without protobufjs and without building an object per
+ * field: each span, resource and scope is kept as a subarray of the input (no copy), and only what
+ * routing, storage and indexing need is extracted (ids, name, kind, times, status, scalar
+ * attributes, service.name). Everything else inside a span (events, links, trace_state, nested
+ * attribute values) is still walked, so that every stored slice is well-formed protobuf that any
+ * decoder (protobufjs, Go, Grafana) can read back.
+ *
+ * Two kinds of failure:
+ *  - undecodable input (truncated varint, a length past the end of its message, a wrong wire
+ *    type for a known field, invalid UTF-8 in a string field, nesting deeper than MAX_DEPTH)
+ *    throws OtlpDecodeError naming the field path and byte offset → 400 / INVALID_ARGUMENT;
+ *  - a well-formed span that the OTLP spec calls invalid (trace_id not 16 bytes or all zero,
+ *    span_id not 8 bytes or all zero, parent_span_id neither empty nor 8 bytes) is rejected on
+ *    its own and counted in `rejected`; the other spans are kept (→ partial_success).
+ * The spec only says end >= start is "expected" and an empty name means "unknown", so neither
+ * rejects a span; nor do unknown enum values (proto3 enums are open).
+ */
+import {
+  OtlpDecodeError,
+  type DecodedTraceRequest,
+  type IndexedAttribute,
+  type ResourceRef,
+  type ScopeRef,
+  type SpanBatch,
+  type SpanRecord,
+} from './model.js';
+
+const WIRE_VARINT = 0;
+const WIRE_I64 = 1;
+const WIRE_LEN = 2;
+const WIRE_SGROUP = 3;
+const WIRE_EGROUP = 4;
+const WIRE_I32 = 5;
+
+/** Deepest nesting of AnyValue arrays / kvlists (and groups) accepted; bounds recursion. */
+export const MAX_DEPTH = 64;
+/** At most this many rejection messages are kept per request (the count is always exact). */
+export const MAX_REJECT_MESSAGES = 10;
+
+const EMPTY = new Uint8Array(0);
+const fatalDecoder = new TextDecoder('utf-8', { fatal: true });
+
+const WIRE_NAMES = ['varint', 'i64', 'len', 'start-group', 'end-group', 'i32', 'wire type 6', 'wire type 7'];
+
+// Value kinds of the last AnyValue read.
+const V_NONE = 0;
+const V_STRING = 1;
+const V_BOOL = 2;
+const V_INT = 3;
+const V_DOUBLE = 4;
+const V_OTHER = 5;
+
+/**
+ * A direct-mapped cache of short ASCII strings (attribute keys, service names, common values):
+ * bounded (INTERN_SLOTS entries of at most INTERN_MAX_BYTES), shared by all scans; a hit returns
+ * the same string without building a new one.
+ */
+const INTERN_SLOTS = 4096;
+const INTERN_MASK = INTERN_SLOTS - 1;
+const INTERN_MAX_BYTES = 40;
+const internBytes: (Uint8Array | undefined)[] = new Array(INTERN_SLOTS).fill(undefined);
+const internStrings: (string | undefined)[] = new Array(INTERN_SLOTS).fill(undefined);
+
+/** Node's Buffer has a native latin1Slice (exact for ASCII), missing from its public typings. */
+interface NodeBufferSlices {
+  latin1Slice(start: number, end: number): string;
+}
+
+class Scanner {
+  readonly view: DataView;
+  /** The same bytes as a Buffer, for its native string slicing. */
+  readonly node: NodeBufferSlices;
+  pos = 0;
+  /** High 32 bits of the last varint read. */
+  hi = 0;
+  /** Where we are, for error messages (indices into the request). */
+  rs = -1;
+  ss = -1;
+  sp = -1;
+  /** The enclosing message field being walked (e.g. 'events.attributes'), for error messages. */
+  ctx = '';
+  // The last AnyValue read.
+  valueKind = V_NONE;
+  valueString = '';
+  valueNumber = 0;
+  valueBig: bigint | null = null;
+  valueBool = false;
+
+  constructor(readonly buf: Uint8Array) {
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.node = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength) as unknown as NodeBufferSlices;
+  }
+
+  path(field: string): string {
+    let p = 'ExportTraceServiceRequest';
+    if (this.rs >= 0) p += `.resource_spans[${this.rs}]`;
+    if (this.ss >= 0) p += `.scope_spans[${this.ss}]`;
+    if (this.sp >= 0) p += `.spans[${this.sp}]`;
+    if (this.ctx) p += `.${this.ctx}`;
+    return field ? `${p}.${field}` : p;
+  }
+
+  fail(field: string, problem: string, offset = this.pos): never {
+    throw new OtlpDecodeError(`${this.path(field)}: ${problem} at byte offset ${offset}`);
+  }
+
+  /** Reads a varint of up to 10 bytes; returns the low 32 bits (unsigned), high bits in `hi`. */
+  varint(end: number, field: string): number {
+    const buf = this.buf;
+    let pos = this.pos;
+    const start = pos;
+    let lo = 0;
+    let b: number;
+    for (let shift = 0; shift < 28; shift += 7) {
+      if (pos >= end) this.fail(field, 'truncated varint', start);
+      b = buf[pos++]!;
+      lo |= (b & 0x7f) << shift;
+      if (b < 0x80) {
+        this.pos = pos;
+        this.hi = 0;
+        return lo >>> 0;
+      }
+    }
+    if (pos >= end) this.fail(field, 'truncated varint', start);
+    b = buf[pos++]!;
+    lo |= (b & 0x0f) << 28;
+    let hi = (b & 0x7f) >> 4;
+    if (b < 0x80) {
+      this.pos = pos;
+      this.hi = hi;
+      return lo >>> 0;
+    }
+    for (let shift = 3; shift < 32; shift += 7) {
+      if (pos >= end) this.fail(field, 'truncated varint', start);
+      b = buf[pos++]!;
+      hi |= (b & 0x7f) << shift;
+      if (b < 0x80) {
+        this.pos = pos;
+        this.hi = hi >>> 0;
+        return lo >>> 0;
+      }
+    }
+    this.fail(field, 'varint longer than 10 bytes', start);
+  }
+
+  /** A tag; returns (fieldNumber << 3 | wireType) as a number. */
+  tag(end: number, where: string): number {
+    const start = this.pos;
+    const t = this.varint(end, where);
+    if (this.hi !== 0 || t >>> 3 === 0) this.fail(where, `invalid field number ${this.hi !== 0 ? 'over 2^29' : 0}`, start);
+    return t;
+  }
+
+  /** A length prefix; returns the end offset of the payload after checking it fits in `end`. */
+  lengthEnd(end: number, field: string): number {
+    const start = this.pos;
+    const len = this.varint(end, field);
+    if (this.hi !== 0 || len > end - this.pos) {
+      this.fail(field, `length ${this.hi !== 0 ? '>= 2^32' : len} runs past the end of its message (${end - this.pos} bytes left)`, start);
+    }
+    return this.pos + len;
+  }
+
+  fixed64(end: number, field: string): bigint {
+    if (end - this.pos < 8) this.fail(field, 'truncated fixed64');
+    const v = this.view.getBigUint64(this.pos, true);
+    this.pos += 8;
+    return v;
+  }
+
+  double(end: number, field: string): number {
+    if (end - this.pos < 8) this.fail(field, 'truncated double');
+    const v = this.view.getFloat64(this.pos, true);
+    this.pos += 8;
+    return v;
+  }
+
+  skipFixed(end: number, n: number, field: string): void {
+    if (end - this.pos < n) this.fail(field, `truncated ${n === 8 ? 'fixed64' : 'fixed32'}`);
+    this.pos += n;
+  }
+
+  /** Skips the value of an unknown field of any wire type (groups included, depth-bounded). */
+  skip(tag: number, end: number, depth: number): void {
+    const wire = tag & 7;
+    const field = `field ${tag >>> 3}`;
+    switch (wire) {
+      case WIRE_VARINT:
+        this.varint(end, field);
+        return;
+      case WIRE_I64:
+        this.skipFixed(end, 8, field);
+        return;
+      case WIRE_LEN:
+        this.pos = this.lengthEnd(end, field);
+        return;
+      case WIRE_I32:
+        this.skipFixed(end, 4, field);
+        return;
+      case WIRE_SGROUP: {
+        if (depth >= MAX_DEPTH) this.fail(field, `groups nested deeper than ${MAX_DEPTH}`);
+        for (;;) {
+          if (this.pos >= end) this.fail(field, 'unterminated group');
+          const t = this.tag(end, field);
+          if ((t & 7) === WIRE_EGROUP) {
+            if (t >>> 3 !== tag >>> 3) this.fail(field, `end-group for field ${t >>> 3} closes group ${tag >>> 3}`);
+            return;
+          }
+          this.skip(t, end, depth + 1);
+        }
+      }
+      default:
+        this.fail(field, `unexpected ${WIRE_NAMES[wire]}`);
+    }
+  }
+
+  wrongWire(tag: number, field: string, expected: number): never {
+    this.fail(field, `wrong wire type ${WIRE_NAMES[tag & 7]} (expected ${WIRE_NAMES[expected]}) for field ${tag >>> 3}`);
+  }
+
+  /** Decodes UTF-8 in [start, end), validating it. Short strings go through the intern cache. */
+  string(start: number, end: number, field: string): string {
+    const buf = this.buf;
+    const n = end - start;
+    if (n === 0) return '';
+    if (n <= INTERN_MAX_BYTES) {
+      // FNV-1a over the bytes, checking they are ASCII on the way.
+      let h = 0x811c9dc5;
+      for (let i = start; i < end; i++) {
+        const c = buf[i]!;
+        if (c >= 0x80) return this.decodeUtf8(start, end, field);
+        h = Math.imul(h ^ c, 0x01000193);
+      }
+      const slot = (h >>> 0) & INTERN_MASK;
+      const cached = internBytes[slot];
+      if (cached !== undefined && cached.length === n) {
+        let same = true;
+        for (let i = 0; i < n; i++) {
+          if (cached[i] !== buf[start + i]) {
+            same = false;
+            break;
+          }
+        }
+        if (same) return internStrings[slot]!;
+      }
+      const str = this.node.latin1Slice(start, end);
+      internBytes[slot] = buf.slice(start, end);
+      internStrings[slot] = str;
+      return str;
+    }
+    for (let i = start; i < end; i++) if (buf[i]! >= 0x80) return this.decodeUtf8(start, end, field);
+    return this.node.latin1Slice(start, end);
+  }
+
+  decodeUtf8(start: number, end: number, field: string): string {
+    try {
+      return fatalDecoder.decode(this.buf.subarray(start, end));
+    } catch {
+      this.fail(field, 'invalid UTF-8 in string', start);
+    }
+  }
+
+  /** Checks UTF-8 in [start, end) without building a string. */
+  checkUtf8(start: number, end: number, field: string): void {
+    const buf = this.buf;
+    for (let i = start; i < end; i++) {
+      if (buf[i]! >= 0x80) {
+        this.decodeUtf8(i, end, field);
+        return;
+      }
+    }
+  }
+
+  /** A length-delimited string field: reads it (decode=true) or only validates it. */
+  stringField(tag: number, end: number, field: string, decode: boolean): string {
+    if ((tag & 7) !== WIRE_LEN) this.wrongWire(tag, field, WIRE_LEN);
+    const stop = this.lengthEnd(end, field);
+    const start = this.pos;
+    this.pos = stop;
+    if (decode) return this.string(start, stop, field);
+    this.checkUtf8(start, stop, field);
+    return '';
+  }
+
+  /** A length-delimited bytes or message field; returns its end, leaves pos at its start. */
+  lenField(tag: number, end: number, field: string): number {
+    if ((tag & 7) !== WIRE_LEN) this.wrongWire(tag, field, WIRE_LEN);
+    return this.lengthEnd(end, field);
+  }
+
+  varintField(tag: number, end: number, field: string): number {
+    if ((tag & 7) !== WIRE_VARINT) this.wrongWire(tag, field, WIRE_VARINT);
+    return this.varint(end, field);
+  }
+
+  // ---- common.v1 ----
+
+  /**
+   * AnyValue in [pos, end). Records the scalar it holds (last one wins, as for any oneof) in
+   * value*; walks arrays and kvlists to validate them.
+   */
+  anyValue(end: number, field: string, depth: number, decode: boolean): void {
+    if (depth >= MAX_DEPTH) this.fail(field, `attribute values nested deeper than ${MAX_DEPTH}`);
+    this.valueKind = V_NONE;
+    while (this.pos < end) {
+      const tag = this.tag(end, field);
+      switch (tag >>> 3) {
+        case 1: {
+          const s = this.stringField(tag, end, 'string_value', decode);
+          this.valueKind = V_STRING;
+          this.valueString = s;
+          break;
+        }
+        case 2:
+          this.valueBool = this.varintField(tag, end, 'bool_value') !== 0 || this.hi !== 0;
+          this.valueKind = V_BOOL;
+          break;
+        case 3: {
+          const lo = this.varintField(tag, end, 'int_value');
+          this.setInt64(lo, this.hi);
+          this.valueKind = V_INT;
+          break;
+        }
+        case 4:
+          if ((tag & 7) !== WIRE_I64) this.wrongWire(tag, 'double_value', WIRE_I64);
+          this.valueNumber = this.double(end, 'double_value');
+          this.valueKind = V_DOUBLE;
+          break;
+        case 5: {
+          const stop = this.lenField(tag, end, 'array_value');
+          this.arrayValue(stop, 'array_value', depth + 1);
+          this.valueKind = V_OTHER;
+          break;
+        }
+        case 6: {
+          const stop = this.lenField(tag, end, 'kvlist_value');
+          this.keyValueList(stop, 'kvlist_value', depth + 1);
+          this.valueKind = V_OTHER;
+          break;
+        }
+        case 7:
+          this.pos = this.lenField(tag, end, 'bytes_value');
+          this.valueKind = V_OTHER;
+          break;
+        default:
+          this.skip(tag, end, depth);
+      }
+    }
+  }
+
+  setInt64(lo: number, hi: number): void {
+    this.valueBig = null;
+    if (hi === 0) {
+      this.valueNumber = lo;
+    } else if (hi < 0x200000) {
+      this.valueNumber = hi * 4294967296 + lo;
+    } else if (hi >= 0x80000000 && ~hi >>> 0 < 0x200000) {
+      const magnitude = (~hi >>> 0) * 4294967296 + (~lo >>> 0) + 1;
+      if (magnitude <= Number.MAX_SAFE_INTEGER) this.valueNumber = -magnitude;
+      else this.valueBig = BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo));
+    } else {
+      this.valueBig = BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo));
+    }
+  }
+
+  arrayValue(end: number, field: string, depth: number): void {
+    while (this.pos < end) {
+      const tag = this.tag(end, field);
+      if (tag >>> 3 === 1) {
+        const stop = this.lenField(tag, end, 'values');
+        this.anyValue(stop, 'values', depth, false);
+        this.pos = stop;
+      } else this.skip(tag, end, depth);
+    }
+  }
+
+  keyValueList(end: number, field: string, depth: number): void {
+    while (this.pos < end) {
+      const tag = this.tag(end, field);
+      if (tag >>> 3 === 1) {
+        const stop = this.lenField(tag, end, 'values');
+        this.keyValue(stop, this.ctx, depth, null);
+      } else this.skip(tag, end, depth);
+    }
+  }
+
+  /** KeyValue in [pos, end); when `into` is given, a scalar value is appended to it. */
+  keyValue(end: number, ctx: string, depth: number, into: IndexedAttribute[] | null): void {
+    const savedCtx = this.ctx;
+    this.ctx = ctx;
+    const field = '';
+    const decode = into !== null;
+    let key = '';
+    let kind = V_NONE;
+    let str = '';
+    let num = 0;
+    let big: bigint | null = null;
+    let bool = false;
+    while (this.pos < end) {
+      const tag = this.tag(end, field);
+      const fieldNo = tag >>> 3;
+      if (fieldNo === 1) {
+        key = this.stringField(tag, end, 'key', decode);
+      } else if (fieldNo === 2) {
+        const stop = this.lenField(tag, end, 'value');
+        this.anyValue(stop, 'value', depth + 1, decode);
+        this.pos = stop;
+        kind = this.valueKind;
+        str = this.valueString;
+        num = this.valueNumber;
+        big = this.valueBig;
+        bool = this.valueBool;
+      } else this.skip(tag, end, depth);
+    }
+    this.ctx = savedCtx;
+    if (into === null) return;
+    switch (kind) {
+      case V_STRING:
+        into.push({ key, value: str });
+        break;
+      case V_BOOL:
+        into.push({ key, value: bool });
+        break;
+      case V_INT:
+        into.push({ key, value: big ?? num });
+        break;
+      case V_DOUBLE:
+        into.push({ key, value: num, isDouble: true });
+        break;
+    }
+  }
+
+  /** Resource message in [pos, end): scalar attributes into `ref`, everything else validated. */
+  resource(end: number, ref: ResourceRef): void {
+    const field = 'resource';
+    
+    this.ctx = 'resource';
+    while (this.pos < end) {
+      const tag = this.tag(end, field);
+      switch (tag >>> 3) {
+        case 1: {
+          const stop = this.lenField(tag, end, 'attributes');
+          this.keyValue(stop, 'resource.attributes', 0, ref.attributes);
+          break;
+        }
+        case 2:
+          this.varintField(tag, end, 'dropped_attributes_count');
+          break;
+        case 3: {
+          const stop = this.lenField(tag, end, 'entity_refs');
+          this.entityRef(stop, 'entity_refs');
+          break;
+        }
+        default:
+          this.skip(tag, end, 0);
+      }
+    }
+    for (const a of ref.attributes) {
+      if (a.key === 'service.name' && typeof a.value === 'string') ref.serviceName = a.value;
+    }
+    this.ctx = '';
+  }
+
+  entityRef(end: number, field: string): void {
+    while (this.pos < end) {
+      const tag = this.tag(end, field);
+      const n = tag >>> 3;
+      if (n >= 1 && n <= 4) this.stringField(tag, end, field, false);
+      else this.skip(tag, end, 0);
+    }
+  }
+
+  /** InstrumentationScope in [pos, end). */
+  scope(end: number, ref: ScopeRef): void {
+    const field = 'scope';
+    
+    this.ctx = 'scope';
+    while (this.pos < end) {
+      const tag = this.tag(end, field);
+      switch (tag >>> 3) {
+        case 1:
+          ref.name = this.stringField(tag, end, 'name', true);
+          break;
+        case 2:
+          ref.version = this.stringField(tag, end, 'version', true);
+          break;
+        case 3: {
+          const stop = this.lenField(tag, end, 'attributes');
+          this.keyValue(stop, 'scope.attributes', 0, null);
+          break;
+        }
+        case 4:
+          this.varintField(tag, end, 'dropped_attributes_count');
+          break;
+        default:
+          this.skip(tag, end, 0);
+      }
+    }
+    this.ctx = '';
+  }
+
+  // ---- trace.v1 ----
+
+  event(end: number): void {
+    const field = 'events';
+    this.ctx = 'events';
+    while (this.pos < end) {
+      const tag = this.tag(end, field);
+      switch (tag >>> 3) {
+        case 1:
+          if ((tag & 7) !== WIRE_I64) this.wrongWire(tag, 'time_unix_nano', WIRE_I64);
+          this.skipFixed(end, 8, 'time_unix_nano');
+          break;
+        case 2:
+          this.stringField(tag, end, 'name', false);
+          break;
+        case 3: {
+          const stop = this.lenField(tag, end, 'attributes');
+          this.keyValue(stop, 'events.attributes', 0, null);
+          break;
+        }
+        case 4:
+          this.varintField(tag, end, 'dropped_attributes_count');
+          break;
+        default:
+          this.skip(tag, end, 0);
+      }
+    }
+    this.ctx = '';
+  }
+
+  link(end: number): void {
+    const field = 'links';
+    this.ctx = 'links';
+    while (this.pos < end) {
+      const tag = this.tag(end, field);
+      switch (tag >>> 3) {
+        case 1:
+          this.pos = this.lenField(tag, end, 'trace_id');
+          break;
+        case 2:
+          this.pos = this.lenField(tag, end, 'span_id');
+          break;
+        case 3:
+          this.stringField(tag, end, 'trace_state', false);
+          break;
+        case 4: {
+          const stop = this.lenField(tag, end, 'attributes');
+          this.keyValue(stop, 'links.attributes', 0, null);
+          break;
+        }
+        case 5:
+          this.varintField(tag, end, 'dropped_attributes_count');
+          break;
+        case 6:
+          if ((tag & 7) !== WIRE_I32) this.wrongWire(tag, 'flags', WIRE_I32);
+          this.skipFixed(end, 4, 'flags');
+          break;
+        default:
+          this.skip(tag, end, 0);
+      }
+    }
+    this.ctx = '';
+  }
+}
+
+function isZero(buf: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (buf[i] !== 0) return false;
+  return true;
+}
+
+/** Concatenation of two encodings of the same message == their protobuf merge. */
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (a.length === 0) return b;
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+class RequestScan extends Scanner {
+  readonly batch: SpanBatch = { resources: [], scopes: [], spans: [] };
+  rejectedCount = 0;
+  readonly messages: string[] = [];
+
+  reject(problem: string): void {
+    this.rejectedCount++;
+    if (this.messages.length < MAX_REJECT_MESSAGES) {
+      this.messages.push(`span ${this.sp} of scope ${this.ss} of resource ${this.rs}: ${problem}`);
+    }
+  }
+
+  request(): void {
+    const end = this.buf.length;
+    let rs = 0;
+    while (this.pos < end) {
+      const tag = this.tag(end, '');
+      if (tag >>> 3 === 1) {
+        this.rs = rs;
+        const stop = this.lenField(tag, end, 'resource_spans');
+        this.resourceSpans(stop);
+        this.rs = -1;
+        rs++;
+      } else this.skip(tag, end, 0);
+    }
+  }
+
+  resourceSpans(end: number): void {
+    const ref: ResourceRef = { bytes: EMPTY, schemaUrl: '', serviceName: '', attributes: [] };
+    const index = this.batch.resources.length;
+    this.batch.resources.push(ref);
+    let ss = 0;
+    while (this.pos < end) {
+      const tag = this.tag(end, '');
+      switch (tag >>> 3) {
+        case 1: {
+          const stop = this.lenField(tag, end, 'resource');
+          ref.bytes = concat(ref.bytes, this.buf.subarray(this.pos, stop));
+          this.pos = stop;
+          break;
+        }
+        case 2: {
+          this.ss = ss;
+          const stop = this.lenField(tag, end, 'scope_spans');
+          this.scopeSpans(stop, index);
+          this.ss = -1;
+          ss++;
+          break;
+        }
+        case 3:
+          ref.schemaUrl = this.stringField(tag, end, 'schema_url', true);
+          break;
+        default:
+          this.skip(tag, end, 0);
+      }
+    }
+    if (ref.bytes.length > 0) this.embedded(ref.bytes, (s, end) => s.resource(end, ref));
+  }
+
+  scopeSpans(end: number, resource: number): void {
+    const ref: ScopeRef = { bytes: EMPTY, schemaUrl: '', name: '', version: '' };
+    const index = this.batch.scopes.length;
+    this.batch.scopes.push(ref);
+    let sp = 0;
+    while (this.pos < end) {
+      const tag = this.tag(end, '');
+      switch (tag >>> 3) {
+        case 1: {
+          const stop = this.lenField(tag, end, 'scope');
+          ref.bytes = concat(ref.bytes, this.buf.subarray(this.pos, stop));
+          this.pos = stop;
+          break;
+        }
+        case 2: {
+          this.sp = sp;
+          const stop = this.lenField(tag, end, 'spans');
+          this.span(stop, resource, index);
+          this.pos = stop;
+          this.sp = -1;
+          sp++;
+          break;
+        }
+        case 3:
+          ref.schemaUrl = this.stringField(tag, end, 'schema_url', true);
+          break;
+        default:
+          this.skip(tag, end, 0);
+      }
+    }
+    if (ref.bytes.length > 0) this.embedded(ref.bytes, (s, end) => s.scope(end, ref));
+  }
+
+  /**
+   * Scans a resource or scope: in place when its bytes are a slice of the request (offsets in
+   * errors are then request offsets), else (a merged copy, when the field repeated) on its own.
+   */
+  embedded(bytes: Uint8Array, scan: (s: Scanner, end: number) => void): void {
+    const start = bytes.byteOffset - this.buf.byteOffset;
+    if (bytes.buffer === this.buf.buffer && start >= 0 && start + bytes.length <= this.buf.length) {
+      const save = this.pos;
+      this.pos = start;
+      scan(this, start + bytes.length);
+      this.pos = save;
+    } else {
+      const copy = new Scanner(bytes);
+      copy.rs = this.rs;
+      copy.ss = this.ss;
+      scan(copy, bytes.length);
+    }
+  }
+
+  span(end: number, resource: number, scope: number): void {
+    const buf = this.buf;
+    const spanStart = this.pos;
+    let traceStart = 0;
+    let traceEnd = 0;
+    let spanIdStart = 0;
+    let spanIdEnd = 0;
+    let parentStart = 0;
+    let parentEnd = 0;
+    let name = '';
+    let kind = 0;
+    let startTime = 0n;
+    let endTime = 0n;
+    let statusCode = 0;
+    let statusMessage = '';
+    const attributes: IndexedAttribute[] = [];
+    while (this.pos < end) {
+      const tag = this.tag(end, '');
+      switch (tag >>> 3) {
+        case 1:
+          traceEnd = this.lenField(tag, end, 'trace_id');
+          traceStart = this.pos;
+          this.pos = traceEnd;
+          break;
+        case 2:
+          spanIdEnd = this.lenField(tag, end, 'span_id');
+          spanIdStart = this.pos;
+          this.pos = spanIdEnd;
+          break;
+        case 3:
+          this.stringField(tag, end, 'trace_state', false);
+          break;
+        case 4:
+          parentEnd = this.lenField(tag, end, 'parent_span_id');
+          parentStart = this.pos;
+          this.pos = parentEnd;
+          break;
+        case 5:
+          name = this.stringField(tag, end, 'name', true);
+          break;
+        case 6:
+          kind = this.varintField(tag, end, 'kind') | 0;
+          break;
+        case 7:
+          if ((tag & 7) !== WIRE_I64) this.wrongWire(tag, 'start_time_unix_nano', WIRE_I64);
+          startTime = this.fixed64(end, 'start_time_unix_nano');
+          break;
+        case 8:
+          if ((tag & 7) !== WIRE_I64) this.wrongWire(tag, 'end_time_unix_nano', WIRE_I64);
+          endTime = this.fixed64(end, 'end_time_unix_nano');
+          break;
+        case 9: {
+          const stop = this.lenField(tag, end, 'attributes');
+          this.keyValue(stop, 'attributes', 0, attributes);
+          break;
+        }
+        case 10:
+          this.varintField(tag, end, 'dropped_attributes_count');
+          break;
+        case 11: {
+          const stop = this.lenField(tag, end, 'events');
+          this.event(stop);
+          break;
+        }
+        case 12:
+          this.varintField(tag, end, 'dropped_events_count');
+          break;
+        case 13: {
+          const stop = this.lenField(tag, end, 'links');
+          this.link(stop);
+          break;
+        }
+        case 14:
+          this.varintField(tag, end, 'dropped_links_count');
+          break;
+        case 15: {
+          const stop = this.lenField(tag, end, 'status');
+          while (this.pos < stop) {
+            const t = this.tag(stop, 'status');
+            const n = t >>> 3;
+            if (n === 2) statusMessage = this.stringField(t, stop, 'status.message', true);
+            else if (n === 3) statusCode = this.varintField(t, stop, 'status.code') | 0;
+            else this.skip(t, stop, 0);
+          }
+          break;
+        }
+        case 16:
+          if ((tag & 7) !== WIRE_I32) this.wrongWire(tag, 'flags', WIRE_I32);
+          this.skipFixed(end, 4, 'flags');
+          break;
+        default:
+          this.skip(tag, end, 0);
+      }
+    }
+
+    const traceLen = traceEnd - traceStart;
+    if (traceLen !== 16) return this.reject(`trace_id must be 16 bytes, got ${traceLen}`);
+    if (isZero(buf, traceStart, traceEnd)) return this.reject('trace_id must not be all zeros');
+    const spanLen = spanIdEnd - spanIdStart;
+    if (spanLen !== 8) return this.reject(`span_id must be 8 bytes, got ${spanLen}`);
+    if (isZero(buf, spanIdStart, spanIdEnd)) return this.reject('span_id must not be all zeros');
+    const parentLen = parentEnd - parentStart;
+    if (parentLen !== 0 && parentLen !== 8) return this.reject(`parent_span_id must be empty or 8 bytes, got ${parentLen}`);
+
+    const record: SpanRecord = {
+      traceId: buf.subarray(traceStart, traceEnd),
+      spanId: buf.subarray(spanIdStart, spanIdEnd),
+      // An all-zero parent is what some converters write for "no parent": a root span.
+      parentSpanId: parentLen === 8 && !isZero(buf, parentStart, parentEnd) ? buf.subarray(parentStart, parentEnd) : EMPTY,
+      name,
+      kind,
+      startTimeUnixNano: startTime,
+      endTimeUnixNano: endTime,
+      statusCode,
+      statusMessage,
+      attributes,
+      bytes: buf.subarray(spanStart, end),
+      resource,
+      scope,
+    };
+    this.batch.spans.push(record);
+  }
+}
+
+/**
+ * Scans an encoded ExportTraceServiceRequest (or TracesData). Valid spans come back in `batch`
+ * as slices of `bytes` (keep `bytes` unmodified while the batch is in use); invalid spans are
+ * counted in `rejected`. Throws OtlpDecodeError when the body cannot be decoded at all.
+ */
+export function scanExportTraceRequest(bytes: Uint8Array): DecodedTraceRequest {
+  if (!(bytes instanceof Uint8Array)) throw new TypeError('scanExportTraceRequest: expected a Uint8Array');
+  // A plain Uint8Array view (Buffer's subarray is slower, and slices need not be Buffers).
+  const scan = new RequestScan(Buffer.isBuffer(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes);
+  scan.request();
+  let messages = scan.messages;
+  if (scan.rejectedCount > messages.length) {
+    messages = [...messages, `... and ${scan.rejectedCount - messages.length} more rejected spans`];
+  }
+  return { batch: scan.batch, rejected: { count: scan.rejectedCount, messages } };
+}
+
+/** "rejected N spans: first reason; second reason; ..." — the partial_success.error_message text. */
+export function rejectionSummary(rejected: DecodedTraceRequest['rejected']): string {
+  if (rejected.count === 0) return '';
+  return `rejected ${rejected.count} invalid span${rejected.count === 1 ? '' : 's'}: ${rejected.messages.join('; ')}`;
+}
