@@ -5,6 +5,9 @@
 import { OtlpDecodeError } from '../otlp/model.js';
 import { otlpTypes } from '../otlp/proto.js';
 import { scanExportTraceRequest } from '../otlp/scan.js';
+import { jaegerApi } from '../query/jaeger.js';
+import { tempoApi } from '../query/tempo.js';
+import { TieredStore } from '../store/index.js';
 import type { BodyFormat, OtlpCodec } from './ingest.js';
 import type { Signal } from './metrics.js';
 import type { NodeComponents } from './node.js';
@@ -42,9 +45,9 @@ const codec: OtlpCodec = {
 
 export function realComponents(): NodeComponents {
   return {
-    createStore: () => notReady('the store'),
+    createStore: (config) => new TieredStore(config),
     codec,
-    tempoPlugin: async () => undefined,
-    jaegerPlugin: async () => undefined,
+    tempoPlugin: tempoApi,
+    jaegerPlugin: jaegerApi,
   };
 }

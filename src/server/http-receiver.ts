@@ -4,7 +4,7 @@
  * size limit applies to the decompressed bytes and admission happens before any byte is buffered.
  * Answers use the request's format: an Export*ServiceResponse, or a google.rpc.Status on failure.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { bodyFormatOf, parseContentEncoding, readBody } from './body.js';
 import type { NodeConfig } from './config.js';
@@ -28,7 +28,7 @@ export interface HttpReceiverDeps {
 export function fastifyServerOptions(config: NodeConfig, logger: Logger) {
   return {
     loggerInstance: logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // Many idle clients are cheap: keep their connections instead of making them reconnect.
     keepAliveTimeout: config.keepAliveTimeoutMs,
     forceCloseConnections: 'idle' as const,

@@ -10,6 +10,8 @@ const TENANT_CHARS = /^[A-Za-z0-9!\-_.*'()]+$/;
 
 export class InvalidTenantError extends Error {
   override name = 'InvalidTenantError';
+  /** Fastify error handlers (query/'s included) answer 4xx errors with this status. */
+  readonly statusCode = 400;
 }
 
 /** The tenant of a request from its header value(s); throws InvalidTenantError naming the problem. */
