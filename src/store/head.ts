@@ -1,0 +1,90 @@
+/**
+ * The memory head: every span written since the last seal, by tenant and trace, readable at once.
+ * Every span here is also in a WAL segment newer than the last sealed checkpoint.
+ */
+import type { SpanBatch } from '../otlp/model.js';
+import { shardOf } from './sharding.js';
+import { idKey, type SpanPart } from './trace-merge.js';
+
+export interface HeadTrace {
+  traceId: Uint8Array;
+  shard: number;
+  spans: Map<string, SpanPart>; // by span id
+  startNs: bigint;
+  endNs: bigint;
+}
+
+/** Rough cost in memory of a span beyond its bytes: the record, its attributes, map entries. */
+const SPAN_OVERHEAD_BYTES = 320;
+const ATTR_OVERHEAD_BYTES = 80;
+
+export class Head {
+  readonly tenants = new Map<string, Map<string, HeadTrace>>();
+  bytes = 0;
+  spanCount = 0;
+  traceCount = 0;
+  minIngestMs = Number.POSITIVE_INFINITY;
+  maxIngestMs = Number.NEGATIVE_INFINITY;
+
+  constructor(readonly shards: number) {}
+
+  /** Adds spans not already present; returns the keys of traces that changed (for cache invalidation). */
+  insert(tenant: string, batch: SpanBatch, ingestMs: number, changed?: (traceKey: string) => void): number {
+    let traces = this.tenants.get(tenant);
+    if (!traces) { traces = new Map(); this.tenants.set(tenant, traces); }
+    let added = 0;
+    let lastKey = '';
+    let lastTrace: HeadTrace | undefined;
+    for (const rec of batch.spans) {
+      const res = batch.resources[rec.resource];
+      const scope = batch.scopes[rec.scope];
+      if (!res || !scope) throw new Error(`span refers to resource ${rec.resource} / scope ${rec.scope} outside the batch`);
+      const tk = idKey(rec.traceId);
+      let t = tk === lastKey ? lastTrace : traces.get(tk);
+      if (!t) {
+        t = { traceId: rec.traceId, shard: shardOf(rec.traceId, this.shards), spans: new Map(), startNs: rec.startTimeUnixNano, endNs: rec.endTimeUnixNano };
+        traces.set(tk, t);
+        this.traceCount++;
+      }
+      lastKey = tk;
+      lastTrace = t;
+      const sk = idKey(rec.spanId);
+      if (t.spans.has(sk)) continue;
+      t.spans.set(sk, { rec, res, scope });
+      if (rec.startTimeUnixNano < t.startNs) t.startNs = rec.startTimeUnixNano;
+      if (rec.endTimeUnixNano > t.endNs) t.endNs = rec.endTimeUnixNano;
+      this.bytes += rec.bytes.length + SPAN_OVERHEAD_BYTES + ATTR_OVERHEAD_BYTES * rec.attributes.length;
+      this.spanCount++;
+      added++;
+      changed?.(tk);
+    }
+    if (added > 0) {
+      if (ingestMs < this.minIngestMs) this.minIngestMs = ingestMs;
+      if (ingestMs > this.maxIngestMs) this.maxIngestMs = ingestMs;
+    }
+    return added;
+  }
+
+  get(tenant: string, traceKey: string): HeadTrace | undefined {
+    return this.tenants.get(tenant)?.get(traceKey);
+  }
+
+  /** Drops every trace of a shard (restore replaces a shard's state). */
+  dropShard(shard: number): void {
+    for (const traces of this.tenants.values()) {
+      for (const [k, t] of traces) {
+        if (t.shard !== shard) continue;
+        traces.delete(k);
+        this.traceCount--;
+        for (const p of t.spans.values()) {
+          this.spanCount--;
+          this.bytes -= p.rec.bytes.length + SPAN_OVERHEAD_BYTES + ATTR_OVERHEAD_BYTES * p.rec.attributes.length;
+        }
+      }
+    }
+  }
+
+  get empty(): boolean {
+    return this.spanCount === 0;
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * Merging the parts of one trace (memory head, several blocks) into one deduplicated whole:
+ * span views and summary for search, resource/scope groups for trace-by-id.
+ */
+import { encodeTracesData, type ResourceGroup } from '../otlp/assemble.js';
+import type { ResourceRef, ScopeRef, SpanBatch, SpanRecord } from '../otlp/model.js';
+import type { SpanView, TraceSummary, TraceView } from './types.js';
+
+export const STATUS_ERROR = 2;
+
+export function idKey(id: Uint8Array): string {
+  return Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('hex');
+}
+
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+}
+
+/** One span with the resource and scope it arrived under. */
+export interface SpanPart {
+  rec: SpanRecord;
+  res: ResourceRef;
+  scope: ScopeRef;
+}
+
+export function partsOfBatch(batch: SpanBatch): SpanPart[] {
+  return batch.spans.map((rec) => {
+    const res = batch.resources[rec.resource];
+    const scope = batch.scopes[rec.scope];
+    if (!res || !scope) throw new Error(`span refers to resource ${rec.resource} / scope ${rec.scope} outside the batch`);
+    return { rec, res, scope };
+  });
+}
+
+/** Deduplicates by span id; the first occurrence wins (every copy is the same immutable span). */
+export function dedupSpans(parts: SpanPart[]): SpanPart[] {
+  const seen = new Set<string>();
+  const out: SpanPart[] = [];
+  for (const p of parts) {
+    const k = idKey(p.rec.spanId);
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push(p);
+  }
+  return out;
+}
+
+export function spanViewOf(p: SpanPart): SpanView {
+  const r = p.rec;
+  return {
+    spanId: r.spanId, parentSpanId: r.parentSpanId, name: r.name, kind: r.kind,
+    startTimeUnixNano: r.startTimeUnixNano, endTimeUnixNano: r.endTimeUnixNano,
+    statusCode: r.statusCode, statusMessage: r.statusMessage, serviceName: p.res.serviceName,
+    attributes: r.attributes, resourceAttributes: p.res.attributes,
+  };
+}
+
+function compareSpanViews(a: SpanView, b: SpanView): number {
+  if (a.startTimeUnixNano !== b.startTimeUnixNano) return a.startTimeUnixNano < b.startTimeUnixNano ? -1 : 1;
+  return compareBytes(a.spanId, b.spanId);
+}
+
+export function summarize(traceId: Uint8Array, spans: SpanView[]): TraceSummary {
+  if (spans.length === 0) throw new Error('summarize: a trace has at least one span');
+  let start = spans[0]!.startTimeUnixNano;
+  let end = spans[0]!.endTimeUnixNano;
+  let root: SpanView | undefined;
+  let errorCount = 0;
+  const serviceStats: Record<string, { spanCount: number; errorCount: number }> = {};
+  for (const s of spans) {
+    if (s.startTimeUnixNano < start) start = s.startTimeUnixNano;
+    if (s.endTimeUnixNano > end) end = s.endTimeUnixNano;
+    const isError = s.statusCode === STATUS_ERROR;
+    if (isError) errorCount++;
+    const st = (serviceStats[s.serviceName] ??= { spanCount: 0, errorCount: 0 });
+    st.spanCount++;
+    if (isError) st.errorCount++;
+    if (s.parentSpanId.length === 0 || s.parentSpanId.every((b) => b === 0)) {
+      if (!root || compareSpanViews(s, root) < 0) root = s;
+    }
+  }
+  return {
+    traceId, rootServiceName: root?.serviceName ?? '', rootSpanName: root?.name ?? '',
+    startTimeUnixNano: start, endTimeUnixNano: end, spanCount: spans.length, errorCount, serviceStats,
+  };
+}
+
+export function traceViewOf(traceId: Uint8Array, parts: SpanPart[]): TraceView {
+  const spans = dedupSpans(parts).map(spanViewOf).sort(compareSpanViews);
+  return { summary: summarize(traceId, spans), spans };
+}
+
+function groupKey(bytes: Uint8Array, schemaUrl: string): string {
+  return schemaUrl + '\0' + Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+}
+
+/** Groups deduplicated spans by identical resource, then scope, in first-seen order. */
+export function groupParts(parts: SpanPart[]): ResourceGroup[] {
+  const groups: ResourceGroup[] = [];
+  const byRes = new Map<string, { group: ResourceGroup; scopes: Map<string, Uint8Array[]> }>();
+  for (const p of dedupSpans(parts)) {
+    const rk = groupKey(p.res.bytes, p.res.schemaUrl);
+    let g = byRes.get(rk);
+    if (!g) {
+      g = { group: { resource: p.res, scopes: [] }, scopes: new Map() };
+      byRes.set(rk, g);
+      groups.push(g.group);
+    }
+    const sk = groupKey(p.scope.bytes, p.scope.schemaUrl);
+    let spans = g.scopes.get(sk);
+    if (!spans) {
+      spans = [];
+      g.scopes.set(sk, spans);
+      g.group.scopes.push({ scope: p.scope, spans });
+    }
+    spans.push(p.rec.bytes);
+  }
+  return groups;
+}
+
+export function encodeTrace(parts: SpanPart[]): Uint8Array {
+  return encodeTracesData(groupParts(parts));
+}
+
+/** A deduplicated SpanBatch of the given parts, with shared resources and scopes. */
+export function batchOfParts(parts: SpanPart[]): SpanBatch {
+  const resources: ResourceRef[] = [];
+  const scopes: ScopeRef[] = [];
+  const resIndex = new Map<string, number>();
+  const scopeIndex = new Map<string, number>();
+  const spans: SpanRecord[] = [];
+  for (const p of dedupSpans(parts)) {
+    const rk = groupKey(p.res.bytes, p.res.schemaUrl);
+    let ri = resIndex.get(rk);
+    if (ri === undefined) { ri = resources.length; resources.push(p.res); resIndex.set(rk, ri); }
+    const sk = groupKey(p.scope.bytes, p.scope.schemaUrl);
+    let si = scopeIndex.get(sk);
+    if (si === undefined) { si = scopes.length; scopes.push(p.scope); scopeIndex.set(sk, si); }
+    spans.push(ri === p.rec.resource && si === p.rec.scope ? p.rec : { ...p.rec, resource: ri, scope: si });
+  }
+  return { resources, scopes, spans };
+}
