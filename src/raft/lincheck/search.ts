@@ -33,6 +33,8 @@ export class PartitionSearch<State, Input, Output> {
   private readonly linearized: LinearizedSet;
   private readonly memo: MemoCache;
   private readonly stateIds = new Map<string, number>();
+  /** Rough bytes held by the interned state keys (UTF-16 plus map entry overhead). */
+  private stateKeyBytes = 0;
   private readonly stackCalls: EventNode[] = [];
   private readonly stackStates: State[] = [];
   private unplacedDeterminate: number;
@@ -63,8 +65,9 @@ export class PartitionSearch<State, Input, Output> {
     return this.longest;
   }
 
+  /** Approximate memory held by the memoization (cache arrays and interned states). */
   get memoBytes(): number {
-    return this.memo.bytes;
+    return this.memo.bytes + this.stateKeyBytes;
   }
 
   /** Advances the search by at most `budget` steps. */
@@ -118,6 +121,7 @@ export class PartitionSearch<State, Input, Output> {
     if (id === undefined) {
       id = this.stateIds.size;
       this.stateIds.set(key, id);
+      this.stateKeyBytes += 2 * key.length + 64;
     }
     return id;
   }
