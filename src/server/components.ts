@@ -23,12 +23,19 @@ const codec: OtlpCodec = {
   },
   validateLogs(body: Uint8Array, format: BodyFormat) {
     if (format === 'json') return notReady('OTLP/JSON logs validation');
-    const err = otlpTypes().ExportLogsServiceRequest.verify(otlpTypes().ExportLogsServiceRequest.decode(body));
-    if (err) throw new OtlpDecodeError(err);
+    try {
+      otlpTypes().ExportLogsServiceRequest.decode(body);
+    } catch (err) {
+      throw new OtlpDecodeError(`invalid ExportLogsServiceRequest: ${(err as Error).message}`);
+    }
   },
   validateMetrics(body: Uint8Array, format: BodyFormat) {
     if (format === 'json') return notReady('OTLP/JSON metrics validation');
-    otlpTypes().ExportMetricsServiceRequest.decode(body);
+    try {
+      otlpTypes().ExportMetricsServiceRequest.decode(body);
+    } catch (err) {
+      throw new OtlpDecodeError(`invalid ExportMetricsServiceRequest: ${(err as Error).message}`);
+    }
   },
   encodeExportResponse(_signal: Signal, format: BodyFormat, rejected) {
     const t = otlpTypes().ExportTraceServiceResponse;
@@ -36,10 +43,15 @@ const codec: OtlpCodec = {
     if (format === 'json') return JSON.stringify(obj);
     return t.encode(t.fromObject(obj)).finish();
   },
-  encodeStatus(format: BodyFormat, code: number, message: string) {
-    if (format === 'json') return JSON.stringify({ code, message, details: [] });
-    const t = otlpTypes().RpcStatus;
-    return t.encode(t.fromObject({ code, message })).finish();
+  encodeStatus(format: BodyFormat, code: number, message: string, retryAfterMs?: number) {
+    const { RpcStatus, RetryInfo } = otlpTypes();
+    const delay = retryAfterMs === undefined ? undefined : { seconds: Math.floor(retryAfterMs / 1000), nanos: (retryAfterMs % 1000) * 1e6 };
+    if (format === 'json') {
+      const details = delay ? [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${retryAfterMs! / 1000}s` }] : [];
+      return JSON.stringify({ code, message, details });
+    }
+    const details = delay ? [{ type_url: 'type.googleapis.com/google.rpc.RetryInfo', value: RetryInfo.encode(RetryInfo.fromObject({ retryDelay: delay })).finish() }] : [];
+    return RpcStatus.encode(RpcStatus.fromObject({ code, message, details })).finish();
   },
 };
 
