@@ -78,11 +78,13 @@ describe('replicated KV over three processes', () => {
         const key = f === 'append' && Math.random() < 0.3 ? DURABLE_KEY : KEYS[Math.floor(Math.random() * KEYS.length)]!;
         const value = f === 'get' ? undefined : `${clientIndex}.${seq};`;
         const invoke: HistoryEvent = { time: performance.now(), process: processId, type: 'invoke', f, key, value };
-        const res = await router.request(f, key, value, OP_TIMEOUT_MS);
+        // Half the reads go to a random node, so follower reads (ReadIndex via the leader) are tested too.
+        const via = f === 'get' && Math.random() < 0.5 ? cluster.nodes[Math.floor(Math.random() * cluster.nodes.length)]!.id : undefined;
+        const res = await router.request(f, key, value, OP_TIMEOUT_MS, via);
         const time = performance.now();
         if (res.ok) {
           events.push(invoke, { time, process: processId, type: 'ok', f, key, value: f === 'get' ? res.value : value });
-          leaderHint = router.currentTarget;
+          if (via === undefined) leaderHint = router.currentTarget;
         } else if (res.error === 'timeout') {
           events.push(invoke, { time, process: processId, type: 'info', f, key, value });
           processId += CLIENTS; // as in Jepsen: a process with an indeterminate op is not reused

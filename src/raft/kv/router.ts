@@ -22,21 +22,22 @@ export class KvRouter {
     return this.target;
   }
 
-  async request(op: KvOp, key: string, value: string | undefined, timeoutMs: number): Promise<KvResponse> {
-    const nodeId = this.target;
+  /** Send to the node believed to lead, or to `via` (e.g. to read through a follower). */
+  async request(op: KvOp, key: string, value: string | undefined, timeoutMs: number, via?: string): Promise<KvResponse> {
+    const nodeId = via ?? this.target;
     let conn = this.connections.get(nodeId);
     if (!conn || !conn.isOpen) {
       try {
         conn = await KvConnection.connect(this.nodes.get(nodeId)!, this.connectTimeoutMs);
         this.connections.set(nodeId, conn);
       } catch (err) {
-        this.rotate();
+        if (via === undefined) this.rotate();
         // Nothing was sent: a definite failure.
         return { id: 0, ok: false, error: 'unavailable', message: `connect ${nodeId}: ${(err as Error).message}` };
       }
     }
     const res = await conn.request(op, key, value, timeoutMs);
-    if (!res.ok) {
+    if (!res.ok && via === undefined) {
       if (res.error === 'not_leader' && res.leader && this.nodes.has(res.leader)) this.target = res.leader;
       else this.rotate();
     }
