@@ -258,6 +258,7 @@ export class TieredStore implements Store {
         while (n < this.queue.length && this.queue[n]!.type === 'write') n++;
         if (n > 0) {
           await this.commitGroup(this.queue.splice(0, n) as PendingWrite[]);
+          if (this.shouldSeal()) await this.beginSeal();
           continue;
         }
         const ctl = this.queue.shift() as PendingControl;

@@ -80,7 +80,8 @@ export function summarize(traceId: Uint8Array, spans: SpanView[]): TraceSummary 
     }
   }
   return {
-    traceId, rootServiceName: root?.serviceName ?? '', rootSpanName: root?.name ?? '',
+    traceId: Uint8Array.from(traceId), // a plain copy: never a view into a cached block directory
+    rootServiceName: root?.serviceName ?? '', rootSpanName: root?.name ?? '',
     startTimeUnixNano: start, endTimeUnixNano: end, spanCount: spans.length, errorCount, serviceStats,
   };
 }
