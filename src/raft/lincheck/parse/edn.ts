@@ -137,6 +137,13 @@ class Reader {
       }
       const escaped = this.peek();
       this.pos++;
+      if (escaped === 'u') {
+        const hex = this.text.slice(this.pos, this.pos + 4);
+        if (!/^[0-9a-fA-F]{4}$/.test(hex)) this.fail('bad \\u escape');
+        this.pos += 4;
+        out += String.fromCharCode(parseInt(hex, 16));
+        continue;
+      }
       const replacement = UNESCAPES[escaped];
       if (replacement === undefined) this.fail(`unsupported escape '\\${escaped}'`);
       out += replacement;
