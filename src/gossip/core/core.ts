@@ -800,6 +800,12 @@ export class GossipCore {
     for (const s of states) {
       const local = this.members.get(s.name);
       if (local && local !== this.self && local.status === s.status && local.incarnation === s.incarnation) continue;
+      if (!local && (s.status === 'dead' || s.status === 'left')) {
+        // Remember the tombstone: a restarted member that joins through us must learn its old
+        // incarnation from us, or its fresh "alive 0" would be ignored by everyone else.
+        this.addTombstone(s);
+        continue;
+      }
       switch (s.status) {
         case 'alive':
           this.aliveNode({ type: MsgType.Alive, incarnation: s.incarnation, node: s.name, addr: s.addr, meta: s.meta });
@@ -814,6 +820,18 @@ export class GossipCore {
           break;
       }
     }
+  }
+
+  private addTombstone(s: PushState): void {
+    if (this.members.size >= this.config.maxMembers) {
+      this.stats.refusedMembers++;
+      return;
+    }
+    const m: MemberState = { name: s.name, addr: s.addr, meta: freezeMeta(s.meta), incarnation: s.incarnation, status: s.status,
+      stateChangeMs: this.now };
+    this.members.set(m.name, m);
+    this.memberArray.push(m);
+    this.viewVersion++;
   }
 
   private pushPullRound(): void {
