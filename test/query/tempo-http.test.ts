@@ -160,6 +160,23 @@ describe('Tempo search', () => {
     expect(recent.traces.map((t: { traceID: string }) => t.traceID)).toEqual([RICH_TRACE_ID, 'c0ffee', B.replace(/^0+/, '')]);
   });
 
+  it('index pruning never drops a true match (every term kind the planner emits)', async () => {
+    const cases: [string, string[]][] = [
+      ['{ .service.name = "frontend" }', [B, A]],
+      ['{ resource.service.name = "frontend" && name = "GET /a" }', [A]],
+      ['{ span.http.status_code = 200 }', [A]],
+      ['{ .http.method = "GET" }', ['c0ffee', A]],
+      ['{ span.retry = true }', [RICH_TRACE_ID]],
+      ['{ status = error && span.big = 9223372036854775807 }', [RICH_TRACE_ID]],
+      ['{ resource.deployment.environment = "prod" && kind = server }', [RICH_TRACE_ID]],
+      ['{ name = "nope" || span.http.method = "POST" }', [RICH_TRACE_ID, B]],
+    ];
+    for (const [q, expected] of cases) {
+      const res = (await get(`/api/search?q=${encodeURIComponent(q)}`)).json();
+      expect(res.traces.map((t: { traceID: string }) => t.traceID), q).toEqual(expected.map((x) => x.replace(/^0+/, '')));
+    }
+  });
+
   it('supports legacy logfmt tags', async () => {
     const res = (await get(`/api/search?tags=${encodeURIComponent('service.name=frontend http.method=POST')}`)).json();
     expect(res.traces.map((t: { traceID: string }) => t.traceID)).toEqual([B.replace(/^0+/, '')]);
