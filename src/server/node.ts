@@ -176,6 +176,12 @@ export class OtlpStoreNode {
   }
 
   private instrument(app: FastifyInstance, server: string): void {
+    // While stopping, connections are closed after their answer instead of idling in keep-alive,
+    // so that closing the servers does not wait for clients to hang up.
+    app.addHook('onSend', async (_request, reply, payload) => {
+      if (this.phase === 'stopping') reply.header('connection', 'close');
+      return payload;
+    });
     app.addHook('onResponse', async (request, reply) => {
       this.metrics.httpDuration.observe(
         { server, method: request.method, route: request.routeOptions.url ?? 'unmatched', code: String(reply.statusCode) },
