@@ -3,5 +3,41 @@ export * from './model.js';
 export { encodeTracesData, type ResourceGroup, type ScopeGroup } from './assemble.js';
 export { scanExportTraceRequest, rejectionSummary, MAX_DEPTH, MAX_REJECT_MESSAGES } from './scan.js';
 export { encodeSpanBatch, decodeSpanBatch, splitBatch, groupSpanBatch } from './batch.js';
+export {
+  otlpJsonToProtobuf,
+  parseOtlpJsonBody,
+  jsonValueToProtobuf,
+  tracesDataToOtlpJson,
+  tracesDataToTempoJson,
+  MAX_JSON_MESSAGE_DEPTH,
+  type OtlpSignal,
+  type OtlpJsonOptions,
+} from './json.js';
+export { JsonNumberText, parseJsonExact, MAX_JSON_DEPTH } from './json-parse.js';
+export {
+  GrpcCode,
+  partialSuccessOf,
+  exportResponseJson,
+  encodeExportResponse,
+  encodeRpcStatus,
+  encodeRetryInfo,
+  rpcStatusJson,
+  decodeRpcStatus,
+  RETRY_INFO_TYPE_URL,
+  MAX_ERROR_MESSAGE_CHARS,
+  type PartialSuccess,
+} from './responses.js';
+export { validateLogsRequest } from './logs.js';
+export { validateMetricsRequest } from './metrics.js';
+export type { ExportSummary } from './validate.js';
 export * from './ids.js';
 export { otlpTypes, protoDirectory, type OtlpTypes } from './proto.js';
+
+import { otlpJsonToProtobuf as jsonToPb } from './json.js';
+import type { DecodedTraceRequest } from './model.js';
+import { scanExportTraceRequest as scan } from './scan.js';
+
+/** An OTLP/HTTP or gRPC trace export body → valid spans + rejections (throws OtlpDecodeError). */
+export function decodeTraceExport(body: Uint8Array, format: 'protobuf' | 'json'): DecodedTraceRequest {
+  return scan(format === 'json' ? jsonToPb(body, 'traces') : body);
+}

@@ -61,8 +61,10 @@ const V_OTHER = 5;
 const INTERN_SLOTS = 4096;
 const INTERN_MASK = INTERN_SLOTS - 1;
 const INTERN_MAX_BYTES = 40;
-const internBytes: (Uint8Array | undefined)[] = new Array(INTERN_SLOTS).fill(undefined);
-const internStrings: (string | undefined)[] = new Array(INTERN_SLOTS).fill(undefined);
+const internArena = new Uint8Array(INTERN_SLOTS * INTERN_MAX_BYTES);
+const internView = new DataView(internArena.buffer);
+const internLength = new Int32Array(INTERN_SLOTS).fill(-1);
+const internStrings: string[] = new Array<string>(INTERN_SLOTS).fill('');
 
 /** Node's Buffer has a native latin1Slice (exact for ASCII), missing from its public typings. */
 interface NodeBufferSlices {
@@ -88,6 +90,11 @@ class Scanner {
   valueNumber = 0;
   valueBig: bigint | null = null;
   valueBool = false;
+
+  /** A view of `length` bytes at `start` (cheaper than subarray). */
+  slice(start: number, length: number): Uint8Array {
+    return new Uint8Array(this.buf.buffer, this.buf.byteOffset + start, length);
+  }
 
   constructor(readonly buf: Uint8Array) {
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -148,6 +155,19 @@ class Scanner {
 
   /** A tag; returns (fieldNumber << 3 | wireType) as a number. */
   tag(end: number, where: string): number {
+    const pos = this.pos;
+    if (pos < end) {
+      const b = this.buf[pos]!;
+      // Fast path: one-byte tag (field numbers 1..15).
+      if (b < 0x80 && b >= 8) {
+        this.pos = pos + 1;
+        return b;
+      }
+    }
+    return this.tagSlow(end, where);
+  }
+
+  tagSlow(end: number, where: string): number {
     const start = this.pos;
     const t = this.varint(end, where);
     if (this.hi !== 0 || t >>> 3 === 0) this.fail(where, `invalid field number ${this.hi !== 0 ? 'over 2^29' : 0}`, start);
@@ -156,6 +176,19 @@ class Scanner {
 
   /** A length prefix; returns the end offset of the payload after checking it fits in `end`. */
   lengthEnd(end: number, field: string): number {
+    const pos = this.pos;
+    if (pos < end) {
+      const b = this.buf[pos]!;
+      // Fast path: one-byte length that fits.
+      if (b < 0x80 && b < end - pos) {
+        this.pos = pos + 1;
+        return pos + 1 + b;
+      }
+    }
+    return this.lengthEndSlow(end, field);
+  }
+
+  lengthEndSlow(end: number, field: string): number {
     const start = this.pos;
     const len = this.varint(end, field);
     if (this.hi !== 0 || len > end - this.pos) {
@@ -227,32 +260,45 @@ class Scanner {
     const n = end - start;
     if (n === 0) return '';
     if (n <= INTERN_MAX_BYTES) {
-      // FNV-1a over the bytes, checking they are ASCII on the way.
-      let h = 0x811c9dc5;
-      for (let i = start; i < end; i++) {
-        const c = buf[i]!;
-        if (c >= 0x80) return this.decodeUtf8(start, end, field);
-        h = Math.imul(h ^ c, 0x01000193);
+      // Pick a slot from the length and the first and last 4 bytes; a hit is a full byte compare
+      // against the cached copy (cached strings are ASCII, so equal bytes are ASCII too).
+      const view = this.view;
+      let slot: number;
+      if (n >= 4) {
+        const first = view.getUint32(start, true);
+        const last = view.getUint32(end - 4, true);
+        slot = Math.imul(first ^ Math.imul(last, 0x9e3779b1) ^ n, 0x85ebca6b);
+        slot = (slot ^ (slot >>> 13)) & INTERN_MASK;
+      } else {
+        slot = (buf[start]! | (buf[end - 1]! << 8) | (n << 16)) & INTERN_MASK;
       }
-      const slot = (h >>> 0) & INTERN_MASK;
-      const cached = internBytes[slot];
-      if (cached !== undefined && cached.length === n) {
-        let same = true;
-        for (let i = 0; i < n; i++) {
-          if (cached[i] !== buf[start + i]) {
-            same = false;
-            break;
-          }
+      const off = slot * INTERN_MAX_BYTES;
+      if (internLength[slot] === n) {
+        let k = 0;
+        for (; k + 4 <= n; k += 4) if (internView.getUint32(off + k, true) !== view.getUint32(start + k, true)) break;
+        if (k + 4 > n) {
+          for (; k < n; k++) if (internArena[off + k] !== buf[start + k]) break;
+          if (k === n) return internStrings[slot]!;
         }
-        if (same) return internStrings[slot]!;
       }
+      if (!this.isAscii(start, end)) return this.decodeUtf8(start, end, field);
       const str = this.node.latin1Slice(start, end);
-      internBytes[slot] = buf.slice(start, end);
+      for (let k = 0; k < n; k++) internArena[off + k] = buf[start + k]!;
+      internLength[slot] = n;
       internStrings[slot] = str;
       return str;
     }
-    for (let i = start; i < end; i++) if (buf[i]! >= 0x80) return this.decodeUtf8(start, end, field);
+    if (!this.isAscii(start, end)) return this.decodeUtf8(start, end, field);
     return this.node.latin1Slice(start, end);
+  }
+
+  isAscii(start: number, end: number): boolean {
+    const view = this.view;
+    let i = start;
+    for (; i + 4 <= end; i += 4) if (view.getUint32(i, true) & 0x80808080) return false;
+    const buf = this.buf;
+    for (; i < end; i++) if (buf[i]! >= 0x80) return false;
+    return true;
   }
 
   decodeUtf8(start: number, end: number, field: string): string {
@@ -265,13 +311,7 @@ class Scanner {
 
   /** Checks UTF-8 in [start, end) without building a string. */
   checkUtf8(start: number, end: number, field: string): void {
-    const buf = this.buf;
-    for (let i = start; i < end; i++) {
-      if (buf[i]! >= 0x80) {
-        this.decodeUtf8(i, end, field);
-        return;
-      }
-    }
+    if (!this.isAscii(start, end)) this.decodeUtf8(start, end, field);
   }
 
   /** A length-delimited string field: reads it (decode=true) or only validates it. */
@@ -583,6 +623,8 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 
 class RequestScan extends Scanner {
   readonly batch: SpanBatch = { resources: [], scopes: [], spans: [] };
+  lastTraceId: Uint8Array = EMPTY;
+  readonly lastTraceWords = new Uint32Array(4);
   rejectedCount = 0;
   readonly messages: string[] = [];
 
@@ -796,11 +838,25 @@ class RequestScan extends Scanner {
     const parentLen = parentEnd - parentStart;
     if (parentLen !== 0 && parentLen !== 8) return this.reject(`parent_span_id must be empty or 8 bytes, got ${parentLen}`);
 
+    // Spans of one trace usually arrive together: share one traceId view between them.
+    let traceId = this.lastTraceId;
+    const view = this.view;
+    if (
+      traceId === EMPTY ||
+      view.getUint32(traceStart, true) !== this.lastTraceWords[0] ||
+      view.getUint32(traceStart + 4, true) !== this.lastTraceWords[1] ||
+      view.getUint32(traceStart + 8, true) !== this.lastTraceWords[2] ||
+      view.getUint32(traceStart + 12, true) !== this.lastTraceWords[3]
+    ) {
+      traceId = this.slice(traceStart, 16);
+      this.lastTraceId = traceId;
+      for (let w = 0; w < 4; w++) this.lastTraceWords[w] = view.getUint32(traceStart + 4 * w, true);
+    }
     const record: SpanRecord = {
-      traceId: buf.subarray(traceStart, traceEnd),
-      spanId: buf.subarray(spanIdStart, spanIdEnd),
+      traceId,
+      spanId: this.slice(spanIdStart, 8),
       // An all-zero parent is what some converters write for "no parent": a root span.
-      parentSpanId: parentLen === 8 && !isZero(buf, parentStart, parentEnd) ? buf.subarray(parentStart, parentEnd) : EMPTY,
+      parentSpanId: parentLen === 8 && !isZero(buf, parentStart, parentEnd) ? this.slice(parentStart, 8) : EMPTY,
       name,
       kind,
       startTimeUnixNano: startTime,
@@ -808,7 +864,7 @@ class RequestScan extends Scanner {
       statusCode,
       statusMessage,
       attributes,
-      bytes: buf.subarray(spanStart, end),
+      bytes: this.slice(spanStart, end - spanStart),
       resource,
       scope,
     };

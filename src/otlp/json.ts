@@ -1,0 +1,505 @@
+/**
+ * OTLP/JSON ⇄ protobuf, per https://opentelemetry.io/docs/specs/otlp/#json-protobuf-encoding
+ *
+ * JSON → protobuf (ingest): a schema-driven encoder over the vendored .proto files.
+ *  - traceId / spanId / parentSpanId are hex (not base64); every other bytes field is base64
+ *    (standard or URL-safe, padded or not, as proto3 JSON parsers accept);
+ *  - enums are integers (the spec's MUST); enum value names are accepted too, leniently;
+ *  - field names are lowerCamelCase; the original snake_case names are accepted too, as proto3
+ *    JSON parsers do;
+ *  - 64-bit integers as JSON numbers or decimal strings, exactly (no rounding through doubles);
+ *  - unknown fields are ignored at any depth; null means "not set";
+ *  - errors throw OtlpDecodeError naming the JSON path, e.g.
+ *    "resourceSpans[0].scopeSpans[0].spans[3].startTimeUnixNano: not an integer: "12.5"".
+ *
+ * protobuf → JSON (queries): protobufjs decode + toObject, then ids re-encoded:
+ *  - tracesDataToOtlpJson(bytes, { ids: 'hex' }) is OTLP/JSON exactly (hex ids, int64 as decimal
+ *    strings, enums as integers, other bytes base64, NaN/Infinity as strings): Jaeger api_v3.
+ *  - tracesDataToTempoJson(bytes) is what Tempo's /api/traces/{id} writes. Tempo marshals its
+ *    tempopb protos (a copy of OTLP's) with gogo/protobuf jsonpb's default Marshaler
+ *    (modules/frontend/combiner/common.go: new(jsonpb.Marshaler).MarshalToString), whose defaults
+ *    are: lowerCamelCase JSON names, enums as their NAMES ("SPAN_KIND_SERVER",
+ *    "STATUS_CODE_ERROR"), 64-bit integers as decimal strings, every bytes field — ids included —
+ *    as standard padded base64 ("traceId": "AAAAAAAAAABguiq7RPE+rg=="), default values omitted.
+ *    The v1 body is tempopb.Trace, {"batches": [ResourceSpans...]}.
+ */
+import protobuf from 'protobufjs';
+import { tryFromBase64, tryFromHex } from './ids.js';
+import { exactInteger, JsonNumberText, parseJsonExact } from './json-parse.js';
+import { OtlpDecodeError } from './model.js';
+import { otlpTypes } from './proto.js';
+
+export type OtlpSignal = 'traces' | 'logs' | 'metrics';
+
+/** Deepest message nesting the JSON encoder follows (AnyValue kvlists nest without limit in JSON). */
+export const MAX_JSON_MESSAGE_DEPTH = 128;
+
+const ID_FIELDS = new Set(['traceId', 'spanId', 'parentSpanId']);
+
+// ---------------------------------------------------------------- schema
+
+type ScalarType =
+  | 'double' | 'float' | 'int32' | 'uint32' | 'sint32' | 'fixed32' | 'sfixed32'
+  | 'int64' | 'uint64' | 'sint64' | 'fixed64' | 'sfixed64' | 'bool' | 'string' | 'bytes';
+
+interface FieldInfo {
+  id: number;
+  jsonName: string;
+  repeated: boolean;
+  /** Scalar type, 'enum' or 'message'. */
+  type: ScalarType | 'enum' | 'message';
+  message?: MessageInfo;
+  enumValues?: Record<string, number>;
+  /** Name of the oneof (real or proto3-optional) the field belongs to: always written when set. */
+  oneof?: string;
+  hexId: boolean;
+  packed: boolean;
+}
+
+interface MessageInfo {
+  name: string;
+  byJsonName: Map<string, FieldInfo>;
+  hasOneofs: boolean;
+}
+
+const messageInfos = new Map<protobuf.Type, MessageInfo>();
+
+function snakeCase(camel: string): string {
+  return camel.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
+}
+
+function messageInfo(type: protobuf.Type): MessageInfo {
+  let info = messageInfos.get(type);
+  if (info) return info;
+  info = { name: type.fullName, byJsonName: new Map(), hasOneofs: false };
+  messageInfos.set(type, info); // before recursing: messages refer to themselves (AnyValue)
+  for (const field of type.fieldsArray) {
+    field.resolve();
+    const resolved = field.resolvedType;
+    const f: FieldInfo = {
+      id: field.id,
+      jsonName: field.name,
+      repeated: field.repeated,
+      type: resolved instanceof protobuf.Type ? 'message' : resolved instanceof protobuf.Enum ? 'enum' : (field.type as ScalarType),
+      oneof: field.partOf ? field.partOf.name : undefined,
+      hexId: ID_FIELDS.has(field.name) && field.type === 'bytes',
+      packed: false,
+    };
+    if (resolved instanceof protobuf.Enum) f.enumValues = resolved.values;
+    f.packed = f.repeated && f.type !== 'message' && f.type !== 'string' && f.type !== 'bytes';
+    if (f.oneof) info.hasOneofs = true;
+    info.byJsonName.set(field.name, f);
+    info.byJsonName.set(snakeCase(field.name), f);
+    if (resolved instanceof protobuf.Type) f.message = messageInfo(resolved);
+  }
+  return info;
+}
+
+// ---------------------------------------------------------------- writer
+
+class ProtoWriter {
+  buf = new Uint8Array(4096);
+  len = 0;
+
+  private ensure(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.len + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.len));
+    this.buf = next;
+  }
+
+  varint(n: number): void {
+    this.ensure(10);
+    while (n >= 0x80) {
+      this.buf[this.len++] = (n & 0x7f) | 0x80;
+      n = Math.floor(n / 128);
+    }
+    this.buf[this.len++] = n;
+  }
+
+  /** Any 64-bit value as its unsigned two's-complement varint. */
+  varint64(v: bigint): void {
+    let u = BigInt.asUintN(64, v);
+    this.ensure(10);
+    while (u >= 0x80n) {
+      this.buf[this.len++] = Number(u & 0x7fn) | 0x80;
+      u >>= 7n;
+    }
+    this.buf[this.len++] = Number(u);
+  }
+
+  tag(id: number, wire: number): void {
+    this.varint(id * 8 + wire);
+  }
+
+  fixed32(n: number): void {
+    this.ensure(4);
+    new DataView(this.buf.buffer).setUint32(this.len, n >>> 0, true);
+    this.len += 4;
+  }
+
+  fixed64(v: bigint): void {
+    this.ensure(8);
+    new DataView(this.buf.buffer).setBigUint64(this.len, BigInt.asUintN(64, v), true);
+    this.len += 8;
+  }
+
+  double(n: number): void {
+    this.ensure(8);
+    new DataView(this.buf.buffer).setFloat64(this.len, n, true);
+    this.len += 8;
+  }
+
+  float(n: number): void {
+    this.ensure(4);
+    new DataView(this.buf.buffer).setFloat32(this.len, n, true);
+    this.len += 4;
+  }
+
+  bytes(b: Uint8Array): void {
+    this.varint(b.length);
+    this.ensure(b.length);
+    this.buf.set(b, this.len);
+    this.len += b.length;
+  }
+
+  string(s: string): void {
+    const size = Buffer.byteLength(s, 'utf8');
+    this.varint(size);
+    this.ensure(size);
+    Buffer.from(this.buf.buffer, this.buf.byteOffset, this.buf.length).write(s, this.len, 'utf8');
+    this.len += size;
+  }
+
+  /** Reserves room for a length prefix; returns the mark to pass to `ldelim`. */
+  fork(): number {
+    this.ensure(5);
+    this.len += 5;
+    return this.len;
+  }
+
+  /** Writes the length of everything since `fork` before it, closing the gap left by the reservation. */
+  ldelim(mark: number): void {
+    const size = this.len - mark;
+    let n = size;
+    let varintLen = 1;
+    while (n >= 0x80) {
+      n = Math.floor(n / 128);
+      varintLen++;
+    }
+    let p = mark - 5;
+    n = size;
+    while (n >= 0x80) {
+      this.buf[p++] = (n & 0x7f) | 0x80;
+      n = Math.floor(n / 128);
+    }
+    this.buf[p++] = n;
+    if (varintLen < 5) {
+      this.buf.copyWithin(p, mark, this.len);
+      this.len -= 5 - varintLen;
+    }
+  }
+
+  finish(): Uint8Array {
+    return this.buf.slice(0, this.len);
+  }
+}
+
+// ---------------------------------------------------------------- JSON → protobuf
+
+function fail(path: string, problem: string): never {
+  throw new OtlpDecodeError(`${path || '(root)'}: ${problem}`);
+}
+
+function describe(v: unknown): string {
+  if (v instanceof JsonNumberText) return v.text;
+  const s = JSON.stringify(v);
+  return s === undefined ? String(v) : s.length > 60 ? s.slice(0, 57) + '...' : s;
+}
+
+const INT_RANGES: Record<string, [bigint, bigint]> = {
+  int32: [-(2n ** 31n), 2n ** 31n - 1n],
+  sint32: [-(2n ** 31n), 2n ** 31n - 1n],
+  sfixed32: [-(2n ** 31n), 2n ** 31n - 1n],
+  uint32: [0n, 2n ** 32n - 1n],
+  fixed32: [0n, 2n ** 32n - 1n],
+  int64: [-(2n ** 63n), 2n ** 63n - 1n],
+  sint64: [-(2n ** 63n), 2n ** 63n - 1n],
+  sfixed64: [-(2n ** 63n), 2n ** 63n - 1n],
+  uint64: [0n, 2n ** 64n - 1n],
+  fixed64: [0n, 2n ** 64n - 1n],
+};
+
+function integerOf(v: unknown, type: string, path: string): bigint {
+  if (typeof v !== 'number' && typeof v !== 'string' && !(v instanceof JsonNumberText)) {
+    fail(path, `expected an integer (${type}), got ${describe(v)}`);
+  }
+  const n = exactInteger(v);
+  if (n === null) fail(path, `not an integer: ${describe(v)}`);
+  const [min, max] = INT_RANGES[type]!;
+  if (n < min || n > max) fail(path, `${describe(v)} is out of range for ${type}`);
+  return n;
+}
+
+function floatOf(v: unknown, path: string): number {
+  if (typeof v === 'number') return v;
+  if (v instanceof JsonNumberText) return Number(v.text);
+  if (typeof v === 'string') {
+    if (v === 'NaN') return NaN;
+    if (v === 'Infinity') return Infinity;
+    if (v === '-Infinity') return -Infinity;
+    if (/^\s*-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/.test(v)) return Number(v);
+  }
+  fail(path, `expected a number, got ${describe(v)}`);
+}
+
+function enumOf(v: unknown, f: FieldInfo, path: string): number {
+  if (typeof v === 'string' && f.enumValues && Object.prototype.hasOwnProperty.call(f.enumValues, v)) {
+    return f.enumValues[v]!;
+  }
+  if (typeof v === 'number' || v instanceof JsonNumberText) return Number(integerOf(v, 'int32', path));
+  fail(path, `expected an enum integer, got ${describe(v)}`);
+}
+
+function isDefault(f: FieldInfo, v: unknown): boolean {
+  switch (f.type) {
+    case 'string':
+    case 'bytes':
+      return v === '';
+    case 'bool':
+      return v === false;
+    case 'message':
+      return false;
+    default:
+      return v === 0 || v === '0';
+  }
+}
+
+/** Wire type of a non-repeated value of this field. */
+function wireOf(f: FieldInfo): number {
+  switch (f.type) {
+    case 'double':
+    case 'fixed64':
+    case 'sfixed64':
+      return 1;
+    case 'float':
+    case 'fixed32':
+    case 'sfixed32':
+      return 5;
+    case 'string':
+    case 'bytes':
+    case 'message':
+      return 2;
+    default:
+      return 0;
+  }
+}
+
+/** Writes the value (no tag) of a scalar or enum. */
+function writeScalar(w: ProtoWriter, f: FieldInfo, v: unknown, path: string): void {
+  switch (f.type) {
+    case 'string':
+      if (typeof v !== 'string') fail(path, `expected a string, got ${describe(v)}`);
+      w.string(v);
+      return;
+    case 'bool':
+      if (typeof v !== 'boolean') fail(path, `expected true or false, got ${describe(v)}`);
+      w.varint(v ? 1 : 0);
+      return;
+    case 'bytes': {
+      if (typeof v !== 'string') fail(path, `expected a ${f.hexId ? 'hex' : 'base64'} string, got ${describe(v)}`);
+      const bytes = f.hexId ? tryFromHex(v) : tryFromBase64(v);
+      if (!bytes) fail(path, f.hexId ? `not a hex id: ${describe(v)}` : `not base64: ${describe(v)}`);
+      w.bytes(bytes);
+      return;
+    }
+    case 'double':
+      w.double(floatOf(v, path));
+      return;
+    case 'float':
+      w.float(floatOf(v, path));
+      return;
+    case 'enum':
+      w.varint64(BigInt(enumOf(v, f, path)));
+      return;
+    case 'int32':
+    case 'int64':
+    case 'uint32':
+    case 'uint64':
+      w.varint64(integerOf(v, f.type, path));
+      return;
+    case 'sint32':
+    case 'sint64': {
+      const n = integerOf(v, f.type, path);
+      w.varint64(n >= 0n ? n << 1n : ((-n) << 1n) - 1n);
+      return;
+    }
+    case 'fixed32':
+    case 'sfixed32':
+      w.fixed32(Number(BigInt.asUintN(32, integerOf(v, f.type, path))));
+      return;
+    case 'fixed64':
+    case 'sfixed64':
+      w.fixed64(integerOf(v, f.type, path));
+      return;
+    default:
+      throw new Error(`otlp/json: unhandled field type ${f.type} at ${path}`);
+  }
+}
+
+function writeMessage(w: ProtoWriter, info: MessageInfo, obj: unknown, path: string, depth: number): void {
+  if (depth > MAX_JSON_MESSAGE_DEPTH) fail(path, `messages nested deeper than ${MAX_JSON_MESSAGE_DEPTH}`);
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj) || obj instanceof JsonNumberText) {
+    fail(path, `expected an object (${info.name}), got ${describe(obj)}`);
+  }
+  const oneofsSet = info.hasOneofs ? new Map<string, string>() : null;
+  const record = obj as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    const f = info.byJsonName.get(key);
+    if (!f) continue; // unknown fields are ignored
+    const v = record[key];
+    if (v === null || v === undefined) continue;
+    const fieldPath = path ? `${path}.${key}` : key;
+    if (f.oneof && oneofsSet) {
+      const other = oneofsSet.get(f.oneof);
+      if (other !== undefined && other !== f.jsonName) fail(fieldPath, `oneof ${f.oneof} is already set by ${other}`);
+      oneofsSet.set(f.oneof, f.jsonName);
+    }
+    if (f.repeated) {
+      if (!Array.isArray(v)) fail(fieldPath, `expected an array, got ${describe(v)}`);
+      if (v.length === 0) continue;
+      if (f.packed) {
+        w.tag(f.id, 2);
+        const mark = w.fork();
+        v.forEach((item, i) => {
+          if (item === null) fail(`${fieldPath}[${i}]`, 'null in a repeated field');
+          writeScalar(w, f, item, `${fieldPath}[${i}]`);
+        });
+        w.ldelim(mark);
+      } else {
+        v.forEach((item, i) => {
+          if (item === null) fail(`${fieldPath}[${i}]`, 'null in a repeated field');
+          writeField(w, f, item, `${fieldPath}[${i}]`, depth);
+        });
+      }
+      continue;
+    }
+    // Proto3: a non-oneof scalar at its default value is not written (absent == default).
+    if (!f.oneof && f.type !== 'message' && isDefault(f, v)) {
+      writeScalar(new ProtoWriter(), f, v, fieldPath); // still type-checked
+      continue;
+    }
+    writeField(w, f, v, fieldPath, depth);
+  }
+}
+
+function writeField(w: ProtoWriter, f: FieldInfo, v: unknown, path: string, depth: number): void {
+  w.tag(f.id, wireOf(f));
+  if (f.type === 'message') {
+    const mark = w.fork();
+    writeMessage(w, f.message!, v, path, depth + 1);
+    w.ldelim(mark);
+  } else {
+    writeScalar(w, f, v, path);
+  }
+}
+
+const REQUEST_TYPES: Record<OtlpSignal, () => protobuf.Type> = {
+  traces: () => otlpTypes().ExportTraceServiceRequest,
+  logs: () => otlpTypes().ExportLogsServiceRequest,
+  metrics: () => otlpTypes().ExportMetricsServiceRequest,
+};
+
+const utf8Fatal = new TextDecoder('utf-8', { fatal: true });
+
+/** JSON text (string or UTF-8 bytes) → parsed value, with 64-bit integers kept exact. */
+export function parseOtlpJsonBody(body: string | Uint8Array): unknown {
+  let text: string;
+  if (typeof body === 'string') text = body;
+  else {
+    try {
+      text = utf8Fatal.decode(body);
+    } catch {
+      throw new OtlpDecodeError('invalid JSON: body is not valid UTF-8');
+    }
+  }
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a BOM is tolerated
+  return parseJsonExact(text);
+}
+
+/** An already-parsed OTLP/JSON message → protobuf bytes of the given protobufjs type. */
+export function jsonValueToProtobuf(type: protobuf.Type, value: unknown): Uint8Array {
+  const w = new ProtoWriter();
+  writeMessage(w, messageInfo(type), value, '', 0);
+  return w.finish();
+}
+
+/**
+ * OTLP/JSON body of an Export*ServiceRequest → its protobuf bytes (for traces, feed them to
+ * scanExportTraceRequest). Throws OtlpDecodeError naming the JSON path of the problem.
+ */
+export function otlpJsonToProtobuf(body: string | Uint8Array, signal: OtlpSignal = 'traces'): Uint8Array {
+  return jsonValueToProtobuf(REQUEST_TYPES[signal](), parseOtlpJsonBody(body));
+}
+
+// ---------------------------------------------------------------- protobuf → JSON
+
+export interface OtlpJsonOptions {
+  /** 'hex' for OTLP/JSON (Jaeger api_v3); 'base64' for Tempo's gogo-jsonpb JSON. */
+  ids: 'hex' | 'base64';
+  /** 'int' for OTLP/JSON (default); 'name' for Tempo's gogo-jsonpb JSON. */
+  enums?: 'int' | 'name';
+}
+
+type JsonObject = Record<string, unknown>;
+
+function decodeTracesData(bytes: Uint8Array): protobuf.Message {
+  try {
+    return otlpTypes().TracesData.decode(bytes);
+  } catch (err) {
+    throw new OtlpDecodeError(`TracesData: ${(err as Error).message}`);
+  }
+}
+
+function base64ToHex(v: unknown): unknown {
+  return typeof v === 'string' ? Buffer.from(v, 'base64').toString('hex') : v;
+}
+
+function idsToHex(obj: JsonObject): void {
+  for (const key of ID_FIELDS) if (key in obj) obj[key] = base64ToHex(obj[key]);
+}
+
+/**
+ * Encoded TracesData (== ExportTraceServiceRequest == Tempo's Trace) → its JSON object:
+ * { resourceSpans: [...] }. With { ids: 'hex' } (the default enums: 'int') this is exactly
+ * OTLP/JSON.
+ */
+export function tracesDataToOtlpJson(bytes: Uint8Array, options: OtlpJsonOptions = { ids: 'hex' }): { resourceSpans: JsonObject[] } {
+  const message = decodeTracesData(bytes);
+  const obj = otlpTypes().TracesData.toObject(message, {
+    longs: String,
+    enums: options.enums === 'name' ? String : Number,
+    bytes: String,
+    defaults: false,
+    json: true,
+  }) as { resourceSpans?: JsonObject[] };
+  const resourceSpans = obj.resourceSpans ?? [];
+  if (options.ids === 'hex') {
+    for (const rs of resourceSpans) {
+      for (const ss of (rs.scopeSpans as JsonObject[] | undefined) ?? []) {
+        for (const span of (ss.spans as JsonObject[] | undefined) ?? []) {
+          idsToHex(span);
+          for (const link of (span.links as JsonObject[] | undefined) ?? []) idsToHex(link);
+        }
+      }
+    }
+  }
+  return { resourceSpans };
+}
+
+/** Tempo's v1 JSON of a trace (GET /api/traces/{id}): {"batches": [...]} in gogo-jsonpb style. */
+export function tracesDataToTempoJson(bytes: Uint8Array): { batches: JsonObject[] } {
+  return { batches: tracesDataToOtlpJson(bytes, { ids: 'base64', enums: 'name' }).resourceSpans };
+}
