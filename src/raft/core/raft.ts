@@ -7,7 +7,7 @@ import type { ConfState, Entry, HardState, NodeId, Snapshot } from '../types.js'
 import { EntryType } from '../types.js';
 import { assert } from './assert.js';
 import { entryBytes, RaftLog, type LogReader } from './log.js';
-import { cloneConf, confChangeProblem, isMember, Membership } from './membership.js';
+import { cloneConf, confChangeProblem, Membership } from './membership.js';
 import { encodeConfChange, message, type ConfChange, type Message, type MessageType, type ReadState, type Ready } from './messages.js';
 import { Progress, type ProgressState } from './progress.js';
 import { committedIndex, quorumSize, voteResult } from './quorum.js';
@@ -789,11 +789,8 @@ export class RaftCore {
       this.send(message('AppResp', this.id, m.from, this.termValue, { index: this.log.committed }));
       return;
     }
-    if (!isMember(snap.meta.conf, this.id)) {
-      // Not in the snapshot's configuration: restoring would leave us without a role.
-      this.send(message('AppResp', this.id, m.from, this.termValue, { index: this.log.committed }));
-      return;
-    }
+    // A node added after the snapshot was taken is not in its configuration; it still restores:
+    // the configuration entry that added it follows in the log and is in force once appended.
     if (this.log.matchTerm(index, term)) {
       // Our log already holds the snapshot's last entry: just move the commit index.
       this.log.commitTo(index);

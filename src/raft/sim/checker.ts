@@ -1,0 +1,159 @@
+/**
+ * Safety properties of Raft (Figure 3 of the paper) plus client-visible guarantees, checked
+ * incrementally after every simulation step. Each check throws SimViolation naming the property.
+ */
+import type { Entry, NodeId } from '../types.js';
+import type { RaftCore } from '../core/index.js';
+
+export type Property =
+  | 'election-safety'
+  | 'leader-append-only'
+  | 'log-matching'
+  | 'leader-completeness'
+  | 'state-machine-safety'
+  | 'acked-applied-everywhere'
+  | 'read-linearizability'
+  | 'liveness'
+  | 'core-invariant';
+
+export class SimViolation extends Error {
+  override name = 'SimViolation';
+  constructor(
+    readonly property: Property,
+    detail: string,
+  ) {
+    super(`${property}: ${detail}`);
+  }
+}
+
+export function fingerprint(e: Entry): string {
+  return `${e.term}/${e.type}/${Buffer.from(e.data).toString('latin1')}`;
+}
+
+interface LeaderMark {
+  term: number;
+  lastIndex: number;
+  lastTerm: number;
+}
+
+export class SafetyChecker {
+  private readonly leaderOfTerm = new Map<number, NodeId>();
+  private readonly leaderMark = new Map<NodeId, LeaderMark>();
+  /** (index, term) → fingerprint and previous entry's term, from every persisted entry. */
+  private readonly persisted = new Map<string, { fp: string; prevTerm: number | undefined }>();
+  /** index → term of the committed entry there, as any node reported it. */
+  private readonly committedTerm = new Map<number, number>();
+  private maxCommitted = 0;
+  private readonly checkedCommit = new Map<NodeId, number>();
+  /** index → fingerprint of what was applied there. */
+  private readonly appliedAt = new Map<number, string>();
+  /** The sequence of client proposals in apply order; every node's sequence is a prefix of it. */
+  readonly canonical: string[] = [];
+
+  /** After any step of `id`: election safety, leader append-only, commit bookkeeping, leader completeness. */
+  afterStep(id: NodeId, core: RaftCore): void {
+    const term = core.term;
+    if (core.state === 'Leader') {
+      const other = this.leaderOfTerm.get(term);
+      if (other !== undefined && other !== id) {
+        throw new SimViolation('election-safety', `${other} and ${id} both leaders in term ${term}`);
+      }
+      const mark = this.leaderMark.get(id);
+      const lastIndex = core.lastIndex();
+      if (other === undefined) {
+        this.leaderOfTerm.set(term, id);
+        this.checkLeaderCompleteness(id, core);
+      } else if (mark && mark.term === term) {
+        if (lastIndex < mark.lastIndex || core.logTerm(mark.lastIndex) !== mark.lastTerm) {
+          throw new SimViolation(
+            'leader-append-only',
+            `leader ${id} term ${term}: had (${mark.lastIndex}, t${mark.lastTerm}), now last ${lastIndex} with t${core.logTerm(mark.lastIndex)} there`,
+          );
+        }
+      }
+      this.leaderMark.set(id, { term, lastIndex, lastTerm: core.logTerm(lastIndex) ?? -1 });
+    } else {
+      this.leaderMark.delete(id);
+    }
+    this.recordCommit(id, core);
+  }
+
+  private recordCommit(id: NodeId, core: RaftCore): void {
+    const commit = core.commit;
+    const from = Math.max(this.checkedCommit.get(id) ?? 0, core.firstIndex() - 1);
+    for (let i = from + 1; i <= commit; i++) {
+      const t = core.logTerm(i);
+      if (t === undefined) continue;
+      const known = this.committedTerm.get(i);
+      if (known === undefined) this.committedTerm.set(i, t);
+      else if (known !== t) {
+        throw new SimViolation('state-machine-safety', `${id} committed term ${t} at index ${i}, another node committed term ${known}`);
+      }
+    }
+    if (commit > this.maxCommitted) this.maxCommitted = commit;
+    this.checkedCommit.set(id, commit);
+  }
+
+  /** A crashed node restarts with its durable commit index, possibly lower. */
+  restarted(id: NodeId): void {
+    this.checkedCommit.delete(id);
+    this.leaderMark.delete(id);
+  }
+
+  private checkLeaderCompleteness(id: NodeId, core: RaftCore): void {
+    const firstIndex = core.firstIndex();
+    for (const [index, term] of this.committedTerm) {
+      if (index < firstIndex) continue; // inside the leader's snapshot: committed by construction
+      const mine = core.logTerm(index);
+      if (mine !== term) {
+        throw new SimViolation(
+          'leader-completeness',
+          `new leader ${id} (term ${core.term}) has term ${mine ?? 'none'} at ${index}, where term ${term} was committed`,
+        );
+      }
+    }
+  }
+
+  /** Entries a node just persisted: log matching by induction on (index, term) → same entry and same predecessor. */
+  onPersist(id: NodeId, entries: readonly Entry[], termAt: (index: number) => number | undefined): void {
+    for (const e of entries) {
+      const key = `${e.index}:${e.term}`;
+      const fp = fingerprint(e);
+      const prevTerm = termAt(e.index - 1);
+      const seen = this.persisted.get(key);
+      if (!seen) {
+        this.persisted.set(key, { fp, prevTerm });
+        continue;
+      }
+      if (seen.fp !== fp) {
+        throw new SimViolation('log-matching', `${id} holds a different entry at (${e.index}, t${e.term}) than another node`);
+      }
+      if (seen.prevTerm !== undefined && prevTerm !== undefined && seen.prevTerm !== prevTerm) {
+        throw new SimViolation(
+          'log-matching',
+          `${id}: entry (${e.index}, t${e.term}) follows term ${prevTerm}, elsewhere it follows term ${seen.prevTerm}`,
+        );
+      }
+    }
+  }
+
+  onApply(id: NodeId, e: Entry): void {
+    const fp = fingerprint(e);
+    const known = this.appliedAt.get(e.index);
+    if (known === undefined) this.appliedAt.set(e.index, fp);
+    else if (known !== fp) {
+      throw new SimViolation('state-machine-safety', `${id} applied a different entry at index ${e.index}`);
+    }
+  }
+
+  /** A node's state machine now has `op` at position `position` of its proposal sequence. */
+  onStateMachineOp(id: NodeId, position: number, op: string): void {
+    const known = this.canonical[position];
+    if (known === undefined) {
+      if (position !== this.canonical.length) throw new Error(`sim: state machine position ${position} skips ahead`);
+      this.canonical.push(op);
+    } else if (known !== op) {
+      throw new SimViolation('state-machine-safety', `${id} applied ${op} as operation #${position}, another node applied ${known}`);
+    }
+  }
+}
