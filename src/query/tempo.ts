@@ -32,7 +32,7 @@ export interface TempoApiOptions {
 
 /** Intrinsics offered for autocomplete (the ones our TraceQL subset evaluates). */
 export const INTRINSIC_TAGS = [
-  'duration', 'kind', 'name', 'rootName', 'rootServiceName', 'span:duration', 'span:kind', 'span:name',
+  'duration', 'kind', 'name', 'nestedSetParent', 'rootName', 'rootServiceName', 'span:duration', 'span:kind', 'span:name',
   'span:status', 'span:statusMessage', 'status', 'statusMessage', 'trace:duration', 'trace:rootName',
   'trace:rootService', 'traceDuration',
 ];
@@ -216,6 +216,7 @@ function intrinsicTagValues(name: string): IntrinsicValues | null {
     case 'trace:duration':
     case 'statusMessage':
     case 'span:statusMessage':
+    case 'nestedSetParent':
       return async () => [];
     default:
       return null;

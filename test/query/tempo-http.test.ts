@@ -233,6 +233,24 @@ describe('Tempo tags', () => {
   });
 });
 
+describe('Tempo tenant errors', () => {
+  it('answers the status of an error thrown by tenantOf (the server rejects bad X-Scope-OrgID)', async () => {
+    const { default: Fastify } = await import('fastify');
+    const { tempoApi } = await import('../../src/query/tempo.js');
+    const strict = Fastify();
+    await strict.register(tempoApi, {
+      store: ts.store,
+      tenantOf: () => {
+        throw Object.assign(new Error('X-Scope-OrgID is empty'), { statusCode: 400 });
+      },
+    });
+    const res = await strict.inject({ method: 'GET', url: '/api/search' });
+    expect(res.statusCode).toBe(400);
+    expect(res.body).toMatch(/X-Scope-OrgID is empty/);
+    await strict.close();
+  });
+});
+
 describe('Tempo misc', () => {
   it('echo and buildinfo', async () => {
     const echo = await get('/api/echo');

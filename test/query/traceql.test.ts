@@ -96,6 +96,9 @@ describe('TraceQL evaluation', () => {
     ['{ true && name = "render" }', [3]],
     ['{ span.http.status_code > -1 }', [1, 2]],
     ['{ 200 = span.http.status_code }', [1]],
+    // Traces Drilldown's root-span test: only the sign of nestedSetParent is modelled
+    ['{ nestedSetParent < 0 && true }', [1]],
+    ['{ nestedSetParent >= 0 }', [2, 3]],
   ])('%s', (q, expected) => {
     expect(ids(q)).toEqual(expected);
   });
@@ -126,7 +129,7 @@ describe('TraceQL errors', () => {
     ['{ !(name = "a") }', /negation/],
     ['{ event.name = "x" }', /"event\." attributes/],
     ['{ parent.span.x = 1 }', /"parent\." attributes/],
-    ['{ nestedSetParent < 0 }', /intrinsic "nestedSetParent"/],
+    ['{ nestedSetLeft > 0 }', /intrinsic "nestedSetLeft"/],
     ['{ childCount > 1 }', /intrinsic "childCount"/],
     ['{ event:name = "x" }', /intrinsic "event:name"/],
     ['{ name = "a" } with(sample=true)', /hints|not supported/],

@@ -11,6 +11,8 @@ export const INTRINSICS = [
   'traceDuration',
   'rootName',
   'rootServiceName',
+  /** Only its sign is meaningful here: -1 for a root span, 1 for any other (Tempo: the parent's nested-set index). */
+  'nestedSetParent',
 ] as const;
 export type Intrinsic = (typeof INTRINSICS)[number];
 

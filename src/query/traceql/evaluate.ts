@@ -67,6 +67,8 @@ export function intrinsicValue(name: string, span: SpanView, summary: TraceSumma
       return summary.rootSpanName === '' ? NIL : { t: 'string', v: summary.rootSpanName };
     case 'rootServiceName':
       return summary.rootServiceName === '' ? NIL : { t: 'string', v: summary.rootServiceName };
+    case 'nestedSetParent':
+      return { t: 'int', v: span.parentSpanId.length === 0 || span.parentSpanId.every((b) => b === 0) ? -1n : 1n };
     default:
       throw new Error(`evaluate: unknown intrinsic ${name}`);
   }

@@ -29,7 +29,7 @@ const FUNCTIONS = new Set([
   'histogram_over_time', 'compare', 'topk', 'bottomk', 'with',
 ]);
 const UNSUPPORTED_INTRINSICS = new Set([
-  'childCount', 'nestedSetLeft', 'nestedSetRight', 'nestedSetParent', 'id', 'traceID', 'spanID',
+  'childCount', 'nestedSetLeft', 'nestedSetRight', 'id', 'traceID', 'spanID',
   'parentID', 'timeSinceStart', 'version', 'parent', 'instrumentation', 'event', 'link',
 ]);
 /** Longest accepted query, so a pathological input cannot cost unbounded parse work. */
