@@ -7,7 +7,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { NodeConfig } from './config.js';
-import { classifyFailure, IngestPipeline, parseWriteConsistency, rejectionMessage } from './ingest.js';
+import { classifyFailure, IngestPipeline, parseWriteConsistency } from './ingest.js';
 import { NodeBusyError, type InflightLimiter } from './limits.js';
 import type { NodeMetrics, Signal } from './metrics.js';
 import { parseTenant } from './tenant.js';
@@ -83,10 +83,7 @@ export function buildGrpcServer(deps: GrpcReceiverDeps): grpc.Server {
         heldBytes = body.length;
         if (signal !== 'traces') pipeline.otherSignal(signal, body, 'protobuf');
         const rejected = await pipeline.traces('grpc', tenant, body, 'protobuf');
-        const response = pipeline.codec.encodeExportResponse(signal, 'protobuf', {
-          count: rejected.count,
-          messages: rejected.count ? [rejectionMessage(rejected)] : [],
-        });
+        const response = pipeline.codec.encodeExportResponse(signal, 'protobuf', rejected);
         if (typeof response === 'string') throw new Error('invariant: protobuf response encoded as a string');
         return Buffer.from(response.buffer, response.byteOffset, response.byteLength);
       };

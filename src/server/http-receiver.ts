@@ -66,7 +66,7 @@ export function buildHttpReceiver(deps: HttpReceiverDeps): FastifyInstance {
       if (signal !== 'traces') pipeline.otherSignal(signal, body, format);
       const rejected = await pipeline.traces('http', tenant, body, format);
       if (rejected.count > 0) deps.logger.debug({ tenant, rejected: rejected.count, reason: rejectionMessage(rejected) }, 'spans rejected');
-      send(reply, 200, format, pipeline.codec.encodeExportResponse(signal, format, { count: rejected.count, messages: rejected.count ? [rejectionMessage(rejected)] : [] }));
+      send(reply, 200, format, pipeline.codec.encodeExportResponse(signal, format, rejected));
     } catch (err) {
       const failure = classifyFailure(err);
       metrics.requestsRejected.inc({ transport: 'http', signal, reason: failure.reason });

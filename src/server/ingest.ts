@@ -23,7 +23,7 @@ export interface OtlpCodec {
   /** Throws OtlpDecodeError naming the problem when the body is not a valid export request. */
   validateLogs(body: Uint8Array, format: BodyFormat): void;
   validateMetrics(body: Uint8Array, format: BodyFormat): void;
-  /** Export*ServiceResponse, with partial_success when rejected.count > 0. */
+  /** Export*ServiceResponse, with partial_success {rejected count, message} when rejected.count > 0. */
   encodeExportResponse(signal: Signal, format: BodyFormat, rejected: RejectedSpans): Uint8Array | string;
   /** google.rpc.Status; retryAfterMs adds a google.rpc.RetryInfo detail. */
   encodeStatus(format: BodyFormat, code: number, message: string, retryAfterMs?: number): Uint8Array | string;
