@@ -43,7 +43,7 @@ export const MAX_REJECT_MESSAGES = 10;
 const EMPTY = new Uint8Array(0);
 const fatalDecoder = new TextDecoder('utf-8', { fatal: true });
 
-const WIRE_NAMES = ['varint', 'i64', 'len', 'start-group', 'end-group', 'i32', 'wire type 6', 'wire type 7'];
+const WIRE_NAMES = ['varint', 'i64', 'len', 'start-group', 'end-group', 'i32', 'invalid wire type 6', 'invalid wire type 7'];
 
 // Value kinds of the last AnyValue read.
 const V_NONE = 0;
@@ -475,11 +475,9 @@ class Scanner {
 
   /** Resource message in [pos, end): scalar attributes into `ref`, everything else validated. */
   resource(end: number, ref: ResourceRef): void {
-    const field = 'resource';
-    
     this.ctx = 'resource';
     while (this.pos < end) {
-      const tag = this.tag(end, field);
+      const tag = this.tag(end, '');
       switch (tag >>> 3) {
         case 1: {
           const stop = this.lenField(tag, end, 'attributes');
@@ -515,11 +513,9 @@ class Scanner {
 
   /** InstrumentationScope in [pos, end). */
   scope(end: number, ref: ScopeRef): void {
-    const field = 'scope';
-    
     this.ctx = 'scope';
     while (this.pos < end) {
-      const tag = this.tag(end, field);
+      const tag = this.tag(end, '');
       switch (tag >>> 3) {
         case 1:
           ref.name = this.stringField(tag, end, 'name', true);
@@ -545,10 +541,9 @@ class Scanner {
   // ---- trace.v1 ----
 
   event(end: number): void {
-    const field = 'events';
     this.ctx = 'events';
     while (this.pos < end) {
-      const tag = this.tag(end, field);
+      const tag = this.tag(end, '');
       switch (tag >>> 3) {
         case 1:
           if ((tag & 7) !== WIRE_I64) this.wrongWire(tag, 'time_unix_nano', WIRE_I64);
@@ -573,10 +568,9 @@ class Scanner {
   }
 
   link(end: number): void {
-    const field = 'links';
     this.ctx = 'links';
     while (this.pos < end) {
-      const tag = this.tag(end, field);
+      const tag = this.tag(end, '');
       switch (tag >>> 3) {
         case 1:
           this.pos = this.lenField(tag, end, 'trace_id');
@@ -641,8 +635,8 @@ class RequestScan extends Scanner {
     while (this.pos < end) {
       const tag = this.tag(end, '');
       if (tag >>> 3 === 1) {
-        this.rs = rs;
         const stop = this.lenField(tag, end, 'resource_spans');
+        this.rs = rs;
         this.resourceSpans(stop);
         this.rs = -1;
         rs++;
@@ -665,8 +659,8 @@ class RequestScan extends Scanner {
           break;
         }
         case 2: {
-          this.ss = ss;
           const stop = this.lenField(tag, end, 'scope_spans');
+          this.ss = ss;
           this.scopeSpans(stop, index);
           this.ss = -1;
           ss++;
@@ -697,8 +691,8 @@ class RequestScan extends Scanner {
           break;
         }
         case 2: {
-          this.sp = sp;
           const stop = this.lenField(tag, end, 'spans');
+          this.sp = sp;
           this.span(stop, resource, index);
           this.pos = stop;
           this.sp = -1;
