@@ -119,9 +119,10 @@ async function httpLoad(node: RunningNode, opts: { seconds?: number; amount?: nu
       {
         url: `http://127.0.0.1:${node.ports.http}`,
         connections: opts.connections,
-        duration: opts.seconds,
-        amount: opts.amount,
-        overallRate: opts.overallRate,
+        // autocannon rejects keys present with an undefined value.
+        ...(opts.seconds !== undefined ? { duration: opts.seconds } : {}),
+        ...(opts.amount !== undefined ? { amount: opts.amount } : {}),
+        ...(opts.overallRate !== undefined ? { overallRate: opts.overallRate } : {}),
         timeout: 30,
         requests: [
           {
@@ -282,7 +283,8 @@ async function main(): Promise<void> {
       const keepIds: Buffer[] = [];
       log(`\nloading ${fmt(more)} more spans (to ${fmt(STORED_SPANS)} stored) ...`);
       const t0 = performance.now();
-      const load = await httpLoad(node, { amount: Math.ceil(more / SPANS_PER_REQUEST), connections: CONNECTIONS, keepIds });
+      // At least a few requests, so there are known ids to look up.
+      const load = await httpLoad(node, { amount: Math.max(200, Math.ceil(more / SPANS_PER_REQUEST)), connections: CONNECTIONS, keepIds });
       log(`  loaded at ${fmt(load.acceptedSpansPerS)} spans/s in ${fmt((performance.now() - t0) / 1000)} s; statuses ${JSON.stringify(load.statusCodes)}`);
       report.load10M = { acceptedSpansPerS: load.acceptedSpansPerS, statusCodes: load.statusCodes, seconds: (performance.now() - t0) / 1000 };
       const q = `http://127.0.0.1:${node.ports.query}`;
