@@ -27,6 +27,8 @@ export interface LocalClusterOptions {
   peerPort: number;
   clientPort: number;
   extraArgs?: string[];
+  /** Flags for node itself, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof']. */
+  nodeFlags?: string[];
   startTimeoutMs?: number;
 }
 
@@ -73,12 +75,12 @@ export class LocalCluster {
     this.peersArg = this.nodes.map((n) => `${n.id}=${n.host}:${options.peerPort}`).join(',');
   }
 
-  static async create(size: number, baseDir: string, extraArgs: string[] = []): Promise<LocalCluster> {
+  static async create(size: number, baseDir: string, extraArgs: string[] = [], nodeFlags: string[] = []): Promise<LocalCluster> {
     const hosts = Array.from({ length: size }, (_, i) => `127.0.0.${i + 1}`);
     const peerPort = await findCommonFreePort(hosts);
     let clientPort = await findCommonFreePort(hosts);
     while (clientPort === peerPort) clientPort = await findCommonFreePort(hosts);
-    return new LocalCluster({ size, baseDir, peerPort, clientPort, extraArgs });
+    return new LocalCluster({ size, baseDir, peerPort, clientPort, extraArgs, nodeFlags });
   }
 
   async startAll(): Promise<void> {
@@ -89,6 +91,7 @@ export class LocalCluster {
   start(node: LocalNode): Promise<void> {
     if (node.process) throw new Error(`${node.id} is already running`);
     const args = [
+      ...(this.options.nodeFlags ?? []),
       '--import',
       'tsx',
       NODE_SCRIPT,

@@ -200,11 +200,21 @@ export class RaftHost {
 
   private async handleReady(rd: Ready): Promise<void> {
     this.stats.readies++;
+    // A leader may replicate its new entries before they are durable locally (Raft thesis
+    // §10.2.1, as etcd does): the core counts the leader's own copy only after advance(), so
+    // nothing commits on the strength of an unsynced local write. Anything that carries a new
+    // term or vote still waits for the fsync.
+    const stored = this.log.hardState;
+    const sendFirst =
+      this.core.state === 'Leader' &&
+      rd.snapshot === null &&
+      (rd.hardState === null || (rd.hardState.term === stored.term && rd.hardState.vote === stored.vote));
+    if (sendFirst && rd.messages.length > 0) await this.send(rd.messages);
     if (rd.snapshot) await this.log.saveSnapshot(rd.snapshot);
     if (rd.entries.length > 0) this.log.append(rd.entries);
     if (rd.hardState) this.log.setHardState(rd.hardState);
     if (rd.mustSync) await this.log.sync();
-    if (rd.messages.length > 0) await this.send(rd.messages);
+    if (!sendFirst && rd.messages.length > 0) await this.send(rd.messages);
     if (rd.snapshot) {
       this.sm.restore(rd.snapshot.data);
       this.applied = rd.snapshot.meta.index;
