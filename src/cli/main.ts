@@ -3,18 +3,18 @@
 import { ConfigError } from '../server/config.js';
 import { UsageError } from './args.js';
 import { RequestFailedError } from './client.js';
-import { generateCommand, GENERATE_HELP } from './commands/generate.js';
-import { readyCommand, READY_HELP } from './commands/ready.js';
-import { searchCommand, SEARCH_HELP } from './commands/search.js';
-import { startCommand, START_HELP } from './commands/start.js';
-import { traceCommand, TRACE_HELP } from './commands/trace.js';
 
-const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string; summary: string }> = {
-  start: { run: startCommand, help: START_HELP, summary: 'run a node (OTLP in, Tempo and Jaeger APIs out)' },
-  trace: { run: traceCommand, help: TRACE_HELP, summary: 'print one trace as a span tree' },
-  search: { run: searchCommand, help: SEARCH_HELP, summary: 'search traces (TraceQL, tags, time, duration)' },
-  ready: { run: readyCommand, help: READY_HELP, summary: 'exit 0 when a node is ready' },
-  generate: { run: generateCommand, help: GENERATE_HELP, summary: 'send synthetic traces over OTLP' },
+interface Command {
+  run: (argv: string[]) => Promise<number>;
+}
+
+/** Commands load on demand, so `ready` does not pay for loading the store and gRPC. */
+const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }> = {
+  start: { load: async () => ({ run: (await import('./commands/start.js')).startCommand }), summary: 'run a node (OTLP in, Tempo and Jaeger APIs out)' },
+  trace: { load: async () => ({ run: (await import('./commands/trace.js')).traceCommand }), summary: 'print one trace as a span tree' },
+  search: { load: async () => ({ run: (await import('./commands/search.js')).searchCommand }), summary: 'search traces (TraceQL, tags, time, duration)' },
+  ready: { load: async () => ({ run: (await import('./commands/ready.js')).readyCommand }), summary: 'exit 0 when a node is ready' },
+  generate: { load: async () => ({ run: (await import('./commands/generate.js')).generateCommand }), summary: 'send synthetic traces over OTLP' },
 };
 
 export const MAIN_HELP = `Usage: otlp-store <command> [flags]
@@ -28,7 +28,8 @@ export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     const topic = command === 'help' ? rest[0] : undefined;
-    process.stdout.write((topic && COMMANDS[topic] ? COMMANDS[topic].help : MAIN_HELP) + '\n');
+    if (topic && COMMANDS[topic]) return (await COMMANDS[topic].load()).run(['--help']);
+    process.stdout.write(MAIN_HELP + '\n');
     return command === undefined ? 2 : 0;
   }
   const entry = COMMANDS[command];
@@ -37,7 +38,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    return await entry.run(rest);
+    return await (await entry.load()).run(rest);
   } catch (err) {
     if (err instanceof ConfigError || err instanceof UsageError) {
       process.stderr.write(`otlp-store ${command}: ${err.message}\n(see otlp-store ${command} --help)\n`);

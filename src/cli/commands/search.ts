@@ -98,6 +98,11 @@ export function formatSearchTable(traces: SearchTrace[]): string {
     ];
   });
   const header = ['TRACE ID', 'START (UTC)', 'DURATION', 'ROOT SERVICE', 'ROOT NAME', 'MATCHED'];
+  // Plain tag searches carry no span sets: leave the MATCHED column out then.
+  if (rows.every((r) => r[5] === '')) {
+    header.pop();
+    for (const r of rows) r.pop();
+  }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
