@@ -176,6 +176,18 @@ describe('ingest errors', () => {
     await expectStillServing();
   });
 
+  it('a client that disconnects mid-upload frees its in-flight slot', async () => {
+    const { body } = traceRequest([{}, {}]);
+    const aborted = httpRequest(node.http('/v1/traces'), { method: 'POST', headers: { 'content-type': 'application/x-protobuf', 'content-length': body.length } });
+    aborted.on('error', () => undefined);
+    aborted.write(body.subarray(0, 5));
+    const inflight = async (): Promise<string | undefined> => /^otlp_store_inflight_requests (\d+)$/m.exec(await (await fetch(node.query('/metrics'))).text())?.[1];
+    await waitFor('the upload to be in flight', async () => ((await inflight()) === '1' ? true : undefined));
+    aborted.destroy();
+    await waitFor('the slot to be released', async () => ((await inflight()) === '0' ? true : undefined));
+    await expectStillServing();
+  });
+
   it('store write queue full → 429 with Retry-After, gRPC UNAVAILABLE with RetryInfo', async () => {
     const res = await postOtlp(tinyQueue.http('/v1/traces'), traceRequest([{}, {}, {}, {}, {}]).body);
     expect(res.status).toBe(429);
