@@ -77,6 +77,7 @@ export class RaftHost {
   private applied: number;
   private sinceSnapshotEntries = 0;
   private sinceSnapshotBytes = 0;
+  private lastSnapshotBytes = 0;
   private tickTimer: NodeJS.Timeout | null = null;
   private running = false;
   private again = false;
@@ -306,11 +307,15 @@ export class RaftHost {
     const everyEntries = this.options.snapshotEveryEntries ?? 10_000;
     const everyBytes = this.options.snapshotEveryBytes ?? 64 * 1024 * 1024;
     if (this.sinceSnapshotEntries < everyEntries && this.sinceSnapshotBytes < everyBytes) return;
+    // A snapshot costs about the state's size (serialize, checksum, write, fsync); taking one
+    // more often than every ~2 states' worth of log would spend more than the log itself.
+    if (this.sinceSnapshotBytes < 2 * this.lastSnapshotBytes) return;
     const index = this.applied;
     const term = this.log.term(index);
     if (term === undefined || index <= (this.log.snapshotMeta?.index ?? 0)) return;
     const snap: Snapshot = { meta: { index, term, conf: this.core.confStateAt(index) }, data: this.sm.snapshot() };
     await this.log.saveSnapshot(snap);
+    this.lastSnapshotBytes = snap.data.length;
     this.cachedSnapshot = snap;
     this.sinceSnapshotEntries = 0;
     this.sinceSnapshotBytes = 0;
