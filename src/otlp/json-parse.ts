@@ -30,6 +30,16 @@ export function parseJsonExact(text: string): unknown {
   return new ExactJsonParser(text).parseDocument();
 }
 
+/**
+ * Always the exact parser. `nativeError`, when JSON.parse already failed on the text, is only a
+ * fallback description: the exact parser reports the position itself.
+ */
+export function parseJsonExactSlow(text: string, nativeError?: Error): unknown {
+  const value = new ExactJsonParser(text).parseDocument();
+  if (nativeError) throw new OtlpDecodeError(`invalid JSON: ${nativeError.message}`);
+  return value;
+}
+
 class ExactJsonParser {
   private pos = 0;
   constructor(private readonly text: string) {}

@@ -25,7 +25,7 @@
  */
 import protobuf from 'protobufjs';
 import { tryFromBase64, tryFromHex } from './ids.js';
-import { exactInteger, JsonNumberText, parseJsonExact } from './json-parse.js';
+import { exactInteger, JsonNumberText, parseJsonExact, parseJsonExactSlow } from './json-parse.js';
 import { OtlpDecodeError } from './model.js';
 import { otlpTypes } from './proto.js';
 
@@ -98,8 +98,16 @@ function messageInfo(type: protobuf.Type): MessageInfo {
 // ---------------------------------------------------------------- writer
 
 class ProtoWriter {
-  buf = new Uint8Array(4096);
+  buf: Uint8Array;
+  private view: DataView;
+  private node: Buffer;
   len = 0;
+
+  constructor(size = 4096) {
+    this.buf = new Uint8Array(size);
+    this.view = new DataView(this.buf.buffer);
+    this.node = Buffer.from(this.buf.buffer);
+  }
 
   private ensure(n: number): void {
     if (this.len + n <= this.buf.length) return;
@@ -108,6 +116,8 @@ class ProtoWriter {
     const next = new Uint8Array(size);
     next.set(this.buf.subarray(0, this.len));
     this.buf = next;
+    this.view = new DataView(next.buffer);
+    this.node = Buffer.from(next.buffer);
   }
 
   varint(n: number): void {
@@ -121,6 +131,10 @@ class ProtoWriter {
 
   /** Any 64-bit value as its unsigned two's-complement varint. */
   varint64(v: bigint): void {
+    if (v >= 0n && v <= 0xffffffffn) {
+      this.varint(Number(v));
+      return;
+    }
     let u = BigInt.asUintN(64, v);
     this.ensure(10);
     while (u >= 0x80n) {
@@ -136,25 +150,25 @@ class ProtoWriter {
 
   fixed32(n: number): void {
     this.ensure(4);
-    new DataView(this.buf.buffer).setUint32(this.len, n >>> 0, true);
+    this.view.setUint32(this.len, n >>> 0, true);
     this.len += 4;
   }
 
   fixed64(v: bigint): void {
     this.ensure(8);
-    new DataView(this.buf.buffer).setBigUint64(this.len, BigInt.asUintN(64, v), true);
+    this.view.setBigUint64(this.len, BigInt.asUintN(64, v), true);
     this.len += 8;
   }
 
   double(n: number): void {
     this.ensure(8);
-    new DataView(this.buf.buffer).setFloat64(this.len, n, true);
+    this.view.setFloat64(this.len, n, true);
     this.len += 8;
   }
 
   float(n: number): void {
     this.ensure(4);
-    new DataView(this.buf.buffer).setFloat32(this.len, n, true);
+    this.view.setFloat32(this.len, n, true);
     this.len += 4;
   }
 
@@ -166,10 +180,28 @@ class ProtoWriter {
   }
 
   string(s: string): void {
+    // ASCII fast path: one byte per char, no byteLength pass.
+    const n = s.length;
+    if (n < 128) {
+      let ascii = true;
+      for (let i = 0; i < n; i++) {
+        if (s.charCodeAt(i) >= 0x80) {
+          ascii = false;
+          break;
+        }
+      }
+      if (ascii) {
+        this.ensure(n + 1);
+        this.buf[this.len++] = n;
+        for (let i = 0; i < n; i++) this.buf[this.len + i] = s.charCodeAt(i);
+        this.len += n;
+        return;
+      }
+    }
     const size = Buffer.byteLength(s, 'utf8');
     this.varint(size);
     this.ensure(size);
-    Buffer.from(this.buf.buffer, this.buf.byteOffset, this.buf.length).write(s, this.len, 'utf8');
+    this.node.write(s, this.len, size, 'utf8');
     this.len += size;
   }
 
@@ -209,9 +241,25 @@ class ProtoWriter {
 
 // ---------------------------------------------------------------- JSON → protobuf
 
-function fail(path: string, problem: string): never {
-  throw new OtlpDecodeError(`${path || '(root)'}: ${problem}`);
+/**
+ * The JSON path being encoded, as a stack of keys and indices: pushed and popped as the encoder
+ * descends, turned into text only when an error is reported (building path strings for every
+ * field would cost more than the encoding).
+ */
+const pathStack: (string | number)[] = [];
+
+function pathText(): string {
+  let p = '';
+  for (const k of pathStack) p += typeof k === 'number' ? `[${k}]` : p ? `.${k}` : k;
+  return p || '(root)';
 }
+
+function fail(problem: string): never {
+  throw new OtlpDecodeError(`${pathText()}: ${problem}`);
+}
+
+/** Thrown when a JSON number may have been rounded by JSON.parse: the body is re-parsed exactly. */
+class NeedsExactParse extends Error {}
 
 function describe(v: unknown): string {
   if (v instanceof JsonNumberText) return v.text;
@@ -232,18 +280,32 @@ const INT_RANGES: Record<string, [bigint, bigint]> = {
   fixed64: [0n, 2n ** 64n - 1n],
 };
 
-function integerOf(v: unknown, type: string, path: string): bigint {
-  if (typeof v !== 'number' && typeof v !== 'string' && !(v instanceof JsonNumberText)) {
-    fail(path, `expected an integer (${type}), got ${describe(v)}`);
+/** Decimal digits only, no sign: the common form of 64-bit values in OTLP/JSON. */
+const PLAIN_UINT = /^\d{1,19}$/;
+
+function integerOf(v: unknown, type: string): bigint {
+  let n: bigint | null;
+  if (typeof v === 'number') {
+    // A JSON number beyond 2^53 may have been rounded by JSON.parse: re-read the literal.
+    if (Number.isInteger(v) && !Number.isSafeInteger(v) && exactParsing === false) throw new NeedsExactParse();
+    n = Number.isInteger(v) ? BigInt(v) : null;
+  } else if (typeof v === 'string') {
+    n = PLAIN_UINT.test(v) ? BigInt(v) : exactInteger(v);
+  } else if (v instanceof JsonNumberText) {
+    n = exactInteger(v);
+  } else {
+    fail(`expected an integer (${type}), got ${describe(v)}`);
   }
-  const n = exactInteger(v);
-  if (n === null) fail(path, `not an integer: ${describe(v)}`);
+  if (n === null) fail(`not an integer: ${describe(v)}`);
   const [min, max] = INT_RANGES[type]!;
-  if (n < min || n > max) fail(path, `${describe(v)} is out of range for ${type}`);
+  if (n < min || n > max) fail(`${describe(v)} is out of range for ${type}`);
   return n;
 }
 
-function floatOf(v: unknown, path: string): number {
+/** Whether the value being encoded came from the exact parser (so numbers are as written). */
+let exactParsing = false;
+
+function floatOf(v: unknown): number {
   if (typeof v === 'number') return v;
   if (v instanceof JsonNumberText) return Number(v.text);
   if (typeof v === 'string') {
@@ -252,15 +314,16 @@ function floatOf(v: unknown, path: string): number {
     if (v === '-Infinity') return -Infinity;
     if (/^\s*-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/.test(v)) return Number(v);
   }
-  fail(path, `expected a number, got ${describe(v)}`);
+  fail(`expected a number, got ${describe(v)}`);
 }
 
-function enumOf(v: unknown, f: FieldInfo, path: string): number {
+function enumOf(v: unknown, f: FieldInfo): number {
+  if (typeof v === 'number' && Number.isInteger(v) && v >= -2147483648 && v <= 2147483647) return v;
   if (typeof v === 'string' && f.enumValues && Object.prototype.hasOwnProperty.call(f.enumValues, v)) {
     return f.enumValues[v]!;
   }
-  if (typeof v === 'number' || v instanceof JsonNumberText) return Number(integerOf(v, 'int32', path));
-  fail(path, `expected an enum integer, got ${describe(v)}`);
+  if (typeof v === 'number' || v instanceof JsonNumberText) return Number(integerOf(v, 'int32'));
+  fail(`expected an enum integer, got ${describe(v)}`);
 }
 
 function isDefault(f: FieldInfo, v: unknown): boolean {
@@ -298,111 +361,128 @@ function wireOf(f: FieldInfo): number {
 }
 
 /** Writes the value (no tag) of a scalar or enum. */
-function writeScalar(w: ProtoWriter, f: FieldInfo, v: unknown, path: string): void {
+function writeScalar(w: ProtoWriter, f: FieldInfo, v: unknown): void {
   switch (f.type) {
     case 'string':
-      if (typeof v !== 'string') fail(path, `expected a string, got ${describe(v)}`);
+      if (typeof v !== 'string') fail(`expected a string, got ${describe(v)}`);
       w.string(v);
       return;
     case 'bool':
-      if (typeof v !== 'boolean') fail(path, `expected true or false, got ${describe(v)}`);
+      if (typeof v !== 'boolean') fail(`expected true or false, got ${describe(v)}`);
       w.varint(v ? 1 : 0);
       return;
     case 'bytes': {
-      if (typeof v !== 'string') fail(path, `expected a ${f.hexId ? 'hex' : 'base64'} string, got ${describe(v)}`);
+      if (typeof v !== 'string') fail(`expected a ${f.hexId ? 'hex' : 'base64'} string, got ${describe(v)}`);
       const bytes = f.hexId ? tryFromHex(v) : tryFromBase64(v);
-      if (!bytes) fail(path, f.hexId ? `not a hex id: ${describe(v)}` : `not base64: ${describe(v)}`);
+      if (!bytes) fail(f.hexId ? `not a hex id: ${describe(v)}` : `not base64: ${describe(v)}`);
       w.bytes(bytes);
       return;
     }
     case 'double':
-      w.double(floatOf(v, path));
+      w.double(floatOf(v));
       return;
     case 'float':
-      w.float(floatOf(v, path));
+      w.float(floatOf(v));
       return;
-    case 'enum':
-      w.varint64(BigInt(enumOf(v, f, path)));
+    case 'enum': {
+      const n = enumOf(v, f);
+      if (n >= 0) w.varint(n);
+      else w.varint64(BigInt(n));
       return;
+    }
     case 'int32':
     case 'int64':
     case 'uint32':
     case 'uint64':
-      w.varint64(integerOf(v, f.type, path));
+      w.varint64(integerOf(v, f.type));
       return;
     case 'sint32':
     case 'sint64': {
-      const n = integerOf(v, f.type, path);
+      const n = integerOf(v, f.type);
       w.varint64(n >= 0n ? n << 1n : ((-n) << 1n) - 1n);
       return;
     }
     case 'fixed32':
     case 'sfixed32':
-      w.fixed32(Number(BigInt.asUintN(32, integerOf(v, f.type, path))));
+      w.fixed32(Number(BigInt.asUintN(32, integerOf(v, f.type))));
       return;
     case 'fixed64':
     case 'sfixed64':
-      w.fixed64(integerOf(v, f.type, path));
+      w.fixed64(integerOf(v, f.type));
       return;
     default:
-      throw new Error(`otlp/json: unhandled field type ${f.type} at ${path}`);
+      throw new Error(`otlp/json: unhandled field type ${f.type} at ${pathText()}`);
   }
 }
 
-function writeMessage(w: ProtoWriter, info: MessageInfo, obj: unknown, path: string, depth: number): void {
-  if (depth > MAX_JSON_MESSAGE_DEPTH) fail(path, `messages nested deeper than ${MAX_JSON_MESSAGE_DEPTH}`);
+/** Scratch writer for type-checking values that are not written (proto3 defaults). */
+const scratch = new ProtoWriter(64);
+
+function writeMessage(w: ProtoWriter, info: MessageInfo, obj: unknown, depth: number): void {
+  if (depth > MAX_JSON_MESSAGE_DEPTH) fail(`messages nested deeper than ${MAX_JSON_MESSAGE_DEPTH}`);
   if (typeof obj !== 'object' || obj === null || Array.isArray(obj) || obj instanceof JsonNumberText) {
-    fail(path, `expected an object (${info.name}), got ${describe(obj)}`);
+    fail(`expected an object (${info.name}), got ${describe(obj)}`);
   }
-  const oneofsSet = info.hasOneofs ? new Map<string, string>() : null;
+  let oneofNames: string[] | null = null;
+  let oneofFields: string[] | null = null;
   const record = obj as Record<string, unknown>;
   for (const key of Object.keys(record)) {
     const f = info.byJsonName.get(key);
     if (!f) continue; // unknown fields are ignored
     const v = record[key];
     if (v === null || v === undefined) continue;
-    const fieldPath = path ? `${path}.${key}` : key;
-    if (f.oneof && oneofsSet) {
-      const other = oneofsSet.get(f.oneof);
-      if (other !== undefined && other !== f.jsonName) fail(fieldPath, `oneof ${f.oneof} is already set by ${other}`);
-      oneofsSet.set(f.oneof, f.jsonName);
+    pathStack.push(key);
+    if (f.oneof) {
+      if (!oneofNames) {
+        oneofNames = [];
+        oneofFields = [];
+      }
+      const at = oneofNames.indexOf(f.oneof);
+      if (at >= 0 && oneofFields![at] !== f.jsonName) fail(`oneof ${f.oneof} is already set by ${oneofFields![at]}`);
+      oneofNames.push(f.oneof);
+      oneofFields!.push(f.jsonName);
     }
     if (f.repeated) {
-      if (!Array.isArray(v)) fail(fieldPath, `expected an array, got ${describe(v)}`);
-      if (v.length === 0) continue;
-      if (f.packed) {
-        w.tag(f.id, 2);
-        const mark = w.fork();
-        v.forEach((item, i) => {
-          if (item === null) fail(`${fieldPath}[${i}]`, 'null in a repeated field');
-          writeScalar(w, f, item, `${fieldPath}[${i}]`);
-        });
-        w.ldelim(mark);
-      } else {
-        v.forEach((item, i) => {
-          if (item === null) fail(`${fieldPath}[${i}]`, 'null in a repeated field');
-          writeField(w, f, item, `${fieldPath}[${i}]`, depth);
-        });
+      if (!Array.isArray(v)) fail(`expected an array, got ${describe(v)}`);
+      if (v.length > 0) {
+        if (f.packed) {
+          w.tag(f.id, 2);
+          const mark = w.fork();
+          for (let i = 0; i < v.length; i++) {
+            pathStack.push(i);
+            if (v[i] === null) fail('null in a repeated field');
+            writeScalar(w, f, v[i]);
+            pathStack.pop();
+          }
+          w.ldelim(mark);
+        } else {
+          for (let i = 0; i < v.length; i++) {
+            pathStack.push(i);
+            if (v[i] === null) fail('null in a repeated field');
+            writeField(w, f, v[i], depth);
+            pathStack.pop();
+          }
+        }
       }
-      continue;
+    } else if (!f.oneof && f.type !== 'message' && isDefault(f, v)) {
+      // Proto3: a non-oneof scalar at its default value is not written (absent == default).
+      scratch.len = 0;
+      writeScalar(scratch, f, v); // still type-checked
+    } else {
+      writeField(w, f, v, depth);
     }
-    // Proto3: a non-oneof scalar at its default value is not written (absent == default).
-    if (!f.oneof && f.type !== 'message' && isDefault(f, v)) {
-      writeScalar(new ProtoWriter(), f, v, fieldPath); // still type-checked
-      continue;
-    }
-    writeField(w, f, v, fieldPath, depth);
+    pathStack.pop();
   }
 }
 
-function writeField(w: ProtoWriter, f: FieldInfo, v: unknown, path: string, depth: number): void {
+function writeField(w: ProtoWriter, f: FieldInfo, v: unknown, depth: number): void {
   w.tag(f.id, wireOf(f));
   if (f.type === 'message') {
     const mark = w.fork();
-    writeMessage(w, f.message!, v, path, depth + 1);
+    writeMessage(w, f.message!, v, depth + 1);
     w.ldelim(mark);
   } else {
-    writeScalar(w, f, v, path);
+    writeScalar(w, f, v);
   }
 }
 
@@ -414,8 +494,7 @@ const REQUEST_TYPES: Record<OtlpSignal, () => protobuf.Type> = {
 
 const utf8Fatal = new TextDecoder('utf-8', { fatal: true });
 
-/** JSON text (string or UTF-8 bytes) → parsed value, with 64-bit integers kept exact. */
-export function parseOtlpJsonBody(body: string | Uint8Array): unknown {
+function bodyText(body: string | Uint8Array): string {
   let text: string;
   if (typeof body === 'string') text = body;
   else {
@@ -425,23 +504,56 @@ export function parseOtlpJsonBody(body: string | Uint8Array): unknown {
       throw new OtlpDecodeError('invalid JSON: body is not valid UTF-8');
     }
   }
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a BOM is tolerated
-  return parseJsonExact(text);
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text; // a BOM is tolerated
+}
+
+/** JSON text (string or UTF-8 bytes) → parsed value, with 64-bit integers kept exact. */
+export function parseOtlpJsonBody(body: string | Uint8Array): unknown {
+  return parseJsonExact(bodyText(body));
+}
+
+function encodeValue(type: protobuf.Type, value: unknown, exact: boolean): Uint8Array {
+  const w = new ProtoWriter();
+  pathStack.length = 0;
+  exactParsing = exact;
+  try {
+    writeMessage(w, messageInfo(type), value, 0);
+  } finally {
+    pathStack.length = 0;
+    exactParsing = false;
+  }
+  return w.finish();
 }
 
 /** An already-parsed OTLP/JSON message → protobuf bytes of the given protobufjs type. */
 export function jsonValueToProtobuf(type: protobuf.Type, value: unknown): Uint8Array {
-  const w = new ProtoWriter();
-  writeMessage(w, messageInfo(type), value, '', 0);
-  return w.finish();
+  return encodeValue(type, value, true);
 }
 
 /**
  * OTLP/JSON body of an Export*ServiceRequest → its protobuf bytes (for traces, feed them to
  * scanExportTraceRequest). Throws OtlpDecodeError naming the JSON path of the problem.
+ *
+ * Fast path: native JSON.parse. Only when an integer field meets a JSON number beyond 2^53 (which
+ * JSON.parse may have rounded) is the text parsed again by the exact parser.
  */
 export function otlpJsonToProtobuf(body: string | Uint8Array, signal: OtlpSignal = 'traces'): Uint8Array {
-  return jsonValueToProtobuf(REQUEST_TYPES[signal](), parseOtlpJsonBody(body));
+  const text = bodyText(body);
+  const type = REQUEST_TYPES[signal]();
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    // Let the exact parser name the position of the syntax error.
+    value = parseJsonExactSlow(text, err as Error);
+    return encodeValue(type, value, true);
+  }
+  try {
+    return encodeValue(type, value, false);
+  } catch (err) {
+    if (!(err instanceof NeedsExactParse)) throw err;
+    return encodeValue(type, parseJsonExactSlow(text), true);
+  }
 }
 
 // ---------------------------------------------------------------- protobuf → JSON
