@@ -1,6 +1,6 @@
 /**
  * Sealed blocks. A seal turns the memory head of one tenant into an immutable block:
- *   blocks/<id>.dat  one record per trace (encodeBatch of its deduplicated spans), traces in
+ *   blocks/<id>.dat  one record per trace (its deduplicated spans as an encoded TracesData), traces in
  *                    search order: start time descending, then trace id ascending;
  *   blocks/<id>.dir  one fixed-size entry per trace in the same order (the ordinal);
  *   LevelDB          T keys (tenant, trace id, block) → location, for trace-by-id;
@@ -8,12 +8,11 @@
  *                    B key (block) → BlockMeta (time and ingest ranges, bloom, tag summary).
  * Retention drops a whole block: two files and three key ranges.
  */
-import type { IndexedAttribute } from '../otlp/model.js';
+import type { AttrValue, IndexedAttribute, ResourceRef } from '../otlp/model.js';
 import { Bloom } from './bloom.js';
-import { encodeBatch } from './codec.js';
 import type { HeadTrace } from './head.js';
 import { attrKeyPrefix, canonicalValue, nameTerm, serviceTerm, statusTerm, tagValueOf, valueIndexable } from './terms.js';
-import { batchOfParts, compareBytes } from './trace-merge.js';
+import { compareBytes, encodeTrace } from './trace-merge.js';
 import type { TagValue } from './types.js';
 
 export const DIR_ENTRY_BYTES = 56;
@@ -56,10 +55,8 @@ export interface DirEntry {
   startNs: bigint;
   endNs: bigint;
   offset: number;
-  /** Bytes of the length prefix plus the view: what a search reads. */
-  viewBytes: number;
-  /** Bytes of the raw slices after the view. */
-  blobBytes: number;
+  /** Bytes of the record (an encoded TracesData). */
+  length: number;
   shard: number;
   flags: number;
 }
@@ -71,8 +68,7 @@ export function readDirEntry(dir: Buffer, ordinal: number): DirEntry {
     startNs: dir.readBigUInt64LE(p + 16),
     endNs: dir.readBigUInt64LE(p + 24),
     offset: dir.readUInt32LE(p + 32) + dir.readUInt32LE(p + 36) * 2 ** 32,
-    viewBytes: dir.readUInt32LE(p + 40),
-    blobBytes: dir.readUInt32LE(p + 44),
+    length: dir.readUInt32LE(p + 40),
     shard: dir.readUInt32LE(p + 48),
     flags: dir.readUInt32LE(p + 52),
   };
@@ -89,8 +85,8 @@ function writeDirEntry(dir: Buffer, ordinal: number, e: DirEntry): void {
   dir.writeBigUInt64LE(e.endNs, p + 24);
   dir.writeUInt32LE(e.offset % 2 ** 32, p + 32);
   dir.writeUInt32LE(Math.floor(e.offset / 2 ** 32), p + 36);
-  dir.writeUInt32LE(e.viewBytes, p + 40);
-  dir.writeUInt32LE(e.blobBytes, p + 44);
+  dir.writeUInt32LE(e.length, p + 40);
+  dir.writeUInt32LE(0, p + 44); // reserved
   dir.writeUInt32LE(e.shard, p + 48);
   dir.writeUInt32LE(e.flags, p + 52);
 }
@@ -125,21 +121,19 @@ export function traceKey(tenant: string, traceId: Uint8Array, blockId: number): 
 }
 
 export function encodeLocation(e: DirEntry, ordinal: number): Buffer {
-  const v = Buffer.allocUnsafe(20);
+  const v = Buffer.allocUnsafe(16);
   v.writeUInt32LE(e.offset % 2 ** 32, 0);
   v.writeUInt32LE(Math.floor(e.offset / 2 ** 32), 4);
-  v.writeUInt32LE(e.viewBytes, 8);
-  v.writeUInt32LE(e.blobBytes, 12);
-  v.writeUInt32LE(ordinal, 16);
+  v.writeUInt32LE(e.length, 8);
+  v.writeUInt32LE(ordinal, 12);
   return v;
 }
 
-export function decodeLocation(v: Buffer): { offset: number; viewBytes: number; blobBytes: number; ordinal: number } {
+export function decodeLocation(v: Buffer): { offset: number; length: number; ordinal: number } {
   return {
     offset: v.readUInt32LE(0) + v.readUInt32LE(4) * 2 ** 32,
-    viewBytes: v.readUInt32LE(8),
-    blobBytes: v.readUInt32LE(12),
-    ordinal: v.readUInt32LE(16),
+    length: v.readUInt32LE(8),
+    ordinal: v.readUInt32LE(12),
   };
 }
 
@@ -187,7 +181,7 @@ export function decodePostings(b: Buffer): Uint32Array {
 
 export interface BuiltBlock {
   meta: BlockMeta;
-  data: Buffer[];
+  data: Uint8Array[];
   dir: Buffer;
   /** term → ordinals (ascending); keys of unindexed attributes already removed. */
   postings: Map<string, number[]>;
@@ -198,22 +192,70 @@ export function compareTraces(aStart: bigint, aId: Uint8Array, bStart: bigint, b
   return compareBytes(aId, bId);
 }
 
-class TagCollector {
-  readonly tags = new Map<string, Map<string, TagValue>>();
-  constructor(private readonly maxValues: number) {}
-  add(a: IndexedAttribute): void {
-    let m = this.tags.get(a.key);
-    if (!m) { m = new Map(); this.tags.set(a.key, m); }
-    if (m.size >= this.maxValues) return;
-    const tv = tagValueOf(a);
-    const k = tv.type + '\0' + tv.value;
-    if (!m.has(k)) m.set(k, tv);
+function pushOrdinal(list: number[], ordinal: number): void {
+  if (list[list.length - 1] !== ordinal) list.push(ordinal);
+}
+
+/** Values of one attribute key in one block: raw value → ordinals (raw values avoid building a term string per span). */
+interface KeyValues {
+  values: Map<AttrValue, { ordinals: number[]; tag: TagValue }>;
+  /** Too many distinct values: not indexed in this block (tag autocomplete keeps the first ones). */
+  overflow: boolean;
+}
+
+class AttrIndex {
+  readonly keys = new Map<string, KeyValues>();
+  constructor(private readonly limits: BlockLimits) {}
+  add(a: IndexedAttribute, ordinal: number): void {
+    if (!valueIndexable(a.value)) return;
+    let kv = this.keys.get(a.key);
+    if (!kv) {
+      kv = { values: new Map(), overflow: false };
+      this.keys.set(a.key, kv);
+    }
+    const entry = kv.values.get(a.value);
+    if (entry) {
+      if (!kv.overflow) pushOrdinal(entry.ordinals, ordinal);
+      return;
+    }
+    if (kv.values.size >= this.limits.maxIndexedValuesPerKey) {
+      kv.overflow = true;
+      return;
+    }
+    if (kv.overflow) return;
+    kv.values.set(a.value, { ordinals: [ordinal], tag: tagValueOf(a) });
   }
-  toRecord(): Record<string, TagValue[]> {
-    const out: Record<string, TagValue[]> = {};
-    for (const [k, m] of this.tags) out[k] = [...m.values()];
-    return out;
+  /** Adds this scope's postings (values with the same canonical form merged) and returns unindexed key prefixes. */
+  emit(scope: 's' | 'r', postings: Map<string, number[]>): { unindexed: string[]; tags: Record<string, TagValue[]> } {
+    const unindexed: string[] = [];
+    const tags: Record<string, TagValue[]> = {};
+    for (const [key, kv] of this.keys) {
+      const tagList: TagValue[] = [];
+      for (const { tag } of kv.values.values()) {
+        if (tagList.length >= this.limits.maxTagValuesPerKey) break;
+        tagList.push(tag);
+      }
+      tags[key] = tagList;
+      const prefix = attrKeyPrefix(scope, key);
+      if (kv.overflow) {
+        unindexed.push(prefix);
+        continue;
+      }
+      for (const [value, { ordinals }] of kv.values) {
+        const term = prefix + canonicalValue(value);
+        const existing = postings.get(term);
+        if (!existing) postings.set(term, ordinals);
+        else postings.set(term, [...new Set([...existing, ...ordinals])].sort((x, y) => x - y));
+      }
+    }
+    return { unindexed, tags };
   }
+}
+
+function postTerm(map: Map<string, number[]>, term: string, ordinal: number): void {
+  const list = map.get(term);
+  if (list) pushOrdinal(list, ordinal);
+  else map.set(term, [ordinal]);
 }
 
 /**
@@ -231,79 +273,65 @@ export function buildBlock(
   if (traces.length === 0) throw new Error('buildBlock: no traces');
   const sorted = traces.slice().sort((a, b) => compareTraces(a.startNs, a.traceId, b.startNs, b.traceId));
   const dir = Buffer.alloc(sorted.length * DIR_ENTRY_BYTES);
-  const data: Buffer[] = [];
+  const data: Uint8Array[] = [];
   const bloom = Bloom.forKeys(sorted.length);
-  const postings = new Map<string, number[]>();
-  const valuesPerKey = new Map<string, Set<string>>();
-  const unindexed = new Set<string>();
-  const spanTags = new TagCollector(limits.maxTagValuesPerKey);
-  const resourceTags = new TagCollector(limits.maxTagValuesPerKey);
-  const services = new Set<string>();
-  const operations = new Map<string, [string, string, number]>();
+  const spanAttrs = new AttrIndex(limits);
+  const resourceAttrs = new AttrIndex(limits);
+  const names = new Map<string, number[]>();
+  const services = new Map<string, number[]>();
+  const statuses = new Map<number, number[]>();
+  const split: number[] = [];
+  const operations = new Map<string, Map<string, Set<number>>>();
+  let operationCount = 0;
   let offset = 0;
   let spanCount = 0;
   let maxEndNs = 0n;
 
-  const post = (term: string, ordinal: number): void => {
-    let list = postings.get(term);
-    if (!list) { list = []; postings.set(term, list); }
-    if (list[list.length - 1] !== ordinal) list.push(ordinal);
-  };
-  const postAttr = (scope: 's' | 'r', a: IndexedAttribute, ordinal: number): void => {
-    if (!valueIndexable(a.value)) return;
-    const prefix = attrKeyPrefix(scope, a.key);
-    if (unindexed.has(prefix)) return;
-    const canon = canonicalValue(a.value);
-    let values = valuesPerKey.get(prefix);
-    if (!values) { values = new Set(); valuesPerKey.set(prefix, values); }
-    if (!values.has(canon)) {
-      if (values.size >= limits.maxIndexedValuesPerKey) {
-        unindexed.add(prefix);
-        return;
-      }
-      values.add(canon);
-    }
-    post(prefix + canon, ordinal);
-  };
-
-  sorted.forEach((t, ordinal) => {
-    const batch = batchOfParts([...t.spans.values()]);
-    const record = encodeBatch(batch) as Buffer;
-    const viewBytes = 4 + record.readUInt32LE(0);
+  for (let ordinal = 0; ordinal < sorted.length; ordinal++) {
+    const t = sorted[ordinal]!;
+    const parts = [...t.spans.values()]; // unique by span id already
+    const record = encodeTrace(parts, true);
     let flags = 0;
     if (olderMayHave(t.traceId)) {
       flags |= FLAG_SPLIT;
-      post(SPLIT_POSTING, ordinal);
+      split.push(ordinal);
     }
-    writeDirEntry(dir, ordinal, {
-      traceId: t.traceId, startNs: t.startNs, endNs: t.endNs, offset,
-      viewBytes, blobBytes: record.length - viewBytes, shard: t.shard, flags,
-    });
+    writeDirEntry(dir, ordinal, { traceId: t.traceId, startNs: t.startNs, endNs: t.endNs, offset, length: record.length, shard: t.shard, flags });
     data.push(record);
     offset += record.length;
     bloom.add(t.traceId);
     if (t.endNs > maxEndNs) maxEndNs = t.endNs;
-    for (const res of batch.resources) {
-      for (const a of res.attributes) { postAttr('r', a, ordinal); resourceTags.add(a); }
-      post(serviceTerm(res.serviceName), ordinal);
+    let lastRes: ResourceRef | undefined;
+    const seenRes = new Set<ResourceRef>();
+    for (const { rec, res } of parts) {
+      if (res !== lastRes && !seenRes.has(res)) {
+        seenRes.add(res);
+        for (const a of res.attributes) resourceAttrs.add(a, ordinal);
+        postTerm(services, res.serviceName, ordinal);
+      }
+      lastRes = res;
+      postTerm(names, rec.name, ordinal);
+      const sl = statuses.get(rec.statusCode);
+      if (sl) pushOrdinal(sl, ordinal);
+      else statuses.set(rec.statusCode, [ordinal]);
+      for (const a of rec.attributes) spanAttrs.add(a, ordinal);
+      let byName = operations.get(res.serviceName);
+      if (!byName) { byName = new Map(); operations.set(res.serviceName, byName); }
+      let kinds = byName.get(rec.name);
+      if (!kinds) { kinds = new Set(); byName.set(rec.name, kinds); }
+      if (!kinds.has(rec.kind) && operationCount < limits.maxOperations) { kinds.add(rec.kind); operationCount++; }
     }
-    for (const s of batch.spans) {
-      const service = batch.resources[s.resource]!.serviceName;
-      post(nameTerm(s.name), ordinal);
-      post(statusTerm(s.statusCode), ordinal);
-      for (const a of s.attributes) { postAttr('s', a, ordinal); spanTags.add(a); }
-      services.add(service);
-      const opKey = service + '\0' + s.name + '\0' + s.kind;
-      if (operations.size < limits.maxOperations && !operations.has(opKey)) operations.set(opKey, [service, s.name, s.kind]);
-    }
-    spanCount += batch.spans.length;
-  });
-  for (const term of [...postings.keys()]) {
-    if (term.startsWith('A')) {
-      const prefix = term.slice(0, term.indexOf('\0', 3) + 1);
-      if (unindexed.has(prefix)) postings.delete(term);
-    }
+    spanCount += parts.length;
   }
+  const postings = new Map<string, number[]>();
+  for (const [name, ords] of names) postings.set(nameTerm(name), ords);
+  for (const [svc, ords] of services) postings.set(serviceTerm(svc), ords);
+  for (const [code, ords] of statuses) postings.set(statusTerm(code), ords);
+  if (split.length) postings.set(SPLIT_POSTING, split);
+  const spanEmit = spanAttrs.emit('s', postings);
+  const resourceEmit = resourceAttrs.emit('r', postings);
+  const ops: Array<[string, string, number]> = [];
+  for (const [svc, byName] of operations) for (const [name, kinds] of byName) for (const k of kinds) ops.push([svc, name, k]);
   const meta: BlockMeta = {
     id, tenant,
     minStartNs: sorted[sorted.length - 1]!.startNs,
@@ -311,9 +339,9 @@ export function buildBlock(
     maxEndNs,
     minIngestMs: ingest.minMs, maxIngestMs: ingest.maxMs,
     traceCount: sorted.length, spanCount, dataBytes: offset + dir.length,
-    unindexedKeys: [...unindexed], excludedShards: [], bloom: bloom.bits,
-    spanTags: spanTags.toRecord(), resourceTags: resourceTags.toRecord(),
-    services: [...services], operations: [...operations.values()],
+    unindexedKeys: [...spanEmit.unindexed, ...resourceEmit.unindexed], excludedShards: [], bloom: bloom.bits,
+    spanTags: spanEmit.tags, resourceTags: resourceEmit.tags,
+    services: [...services.keys()], operations: ops,
   };
   return { meta, data, dir, postings };
 }

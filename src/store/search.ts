@@ -26,7 +26,7 @@ export interface SearchSource {
   blooms: ReadonlyMap<number, Bloom>;
   loadDir(m: BlockMeta): Promise<Buffer | null>;
   postings(blockId: number, terms: string[]): Promise<Array<Buffer | undefined>>;
-  readView(m: BlockMeta, offset: number, viewBytes: number): Promise<SpanPart[] | null>;
+  readView(m: BlockMeta, offset: number, length: number): Promise<SpanPart[] | null>;
   traceParts(tenant: string, traceId: Uint8Array, blocks: ReadonlyMap<number, BlockMeta>, heads: Head[]): Promise<SpanPart[]>;
   shards: number;
 }
@@ -37,7 +37,7 @@ interface Candidate {
   /** Set when this candidate is a block entry. */
   block?: BlockMeta;
   offset?: number;
-  viewBytes?: number;
+  length?: number;
   /** Already merged and checked: emit as is. */
   view?: TraceView;
 }
@@ -81,7 +81,7 @@ class BlockCursor implements Cursor {
       const split = (e.flags & FLAG_SPLIT) !== 0;
       if (this.onlySplit && !split) continue;
       if (!split && !this.accept(e.startNs, e.endNs)) continue;
-      this.current = { start: e.startNs, traceId: e.traceId, block: this.meta, offset: e.offset, viewBytes: e.viewBytes };
+      this.current = { start: e.startNs, traceId: e.traceId, block: this.meta, offset: e.offset, length: e.length };
       return;
     }
     this.current = undefined;
@@ -281,7 +281,7 @@ export async function* searchTraces(src: SearchSource, q: CandidateQuery): Async
     let parts: SpanPart[] | null;
     if (cand.block && !inSomeBlock(cand.traceId, cand.block)) {
       // The common case: one block part, maybe more spans in the heads.
-      parts = await src.readView(cand.block, cand.offset!, cand.viewBytes!);
+      parts = await src.readView(cand.block, cand.offset!, cand.length!);
       if (parts) for (const h of src.heads) {
         const t = h.get(q.tenant, key);
         if (t) for (const p of t.spans.values()) parts.push(p);

@@ -18,12 +18,13 @@ import {
   type BlockLimits, type BlockMeta,
 } from './block.js';
 import { Bloom } from './bloom.js';
-import { decodeBatch, encodeBatch, packValue, unpackValue } from './codec.js';
+import { decodeSpanBatch, encodeSpanBatch } from '../otlp/batch.js';
+import { packValue, unpackValue } from './codec.js';
 import { Head } from './head.js';
 import { searchTraces, type SearchSource } from './search.js';
 import { shardOf } from './sharding.js';
 import { tagValueOf } from './terms.js';
-import { batchOfParts, encodeTrace, idKey, partsOfBatch, type SpanPart } from './trace-merge.js';
+import { encodeTrace, idKey, partsOfBatch, type SpanPart } from './trace-merge.js';
 import {
   StoreOverloadedError, type CandidateQuery, type Store, type StoreConfig, type StoreStats, type TagValue, type TraceView,
 } from './types.js';
@@ -151,7 +152,7 @@ export class TieredStore implements Store {
     const resetShards: number[] = [];
     for (const p of payloads) {
       const { kind, tenant, shard, ingestMs, body } = parseHeaderPayload(p);
-      if (kind === RECORD_BATCH) this.head.insert(tenant, decodeBatch(body), ingestMs);
+      if (kind === RECORD_BATCH) this.head.insert(tenant, decodeSpanBatch(body), ingestMs);
       else if (kind === RECORD_RESET_SHARD) {
         this.head.dropShard(shard);
         resetShards.push(shard);
@@ -225,7 +226,7 @@ export class TieredStore implements Store {
       if (s.traceId.length !== 16 || s.spanId.length !== 8) return Promise.reject(new Error('span ids must be 16 (trace) and 8 (span) bytes'));
     }
     const ingestMs = this.cfg.now();
-    const frame = frameRecord(headerPayload(RECORD_BATCH, tenant, shard, ingestMs, encodeBatch(batch)));
+    const frame = frameRecord(headerPayload(RECORD_BATCH, tenant, shard, ingestMs, encodeSpanBatch(batch)));
     this.queuedSpans += n;
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ type: 'write', tenant, batch, ingestMs, frame, resolve, reject });
@@ -360,7 +361,7 @@ export class TieredStore implements Store {
     await this.wal.deleteUpTo(walSeq);
   }
 
-  private async writeFileDurably(file: string, chunks: Buffer[]): Promise<void> {
+  private async writeFileDurably(file: string, chunks: Uint8Array[]): Promise<void> {
     const fh = await fsp.open(file, 'w');
     try {
       let pending = chunks;
@@ -371,7 +372,7 @@ export class TieredStore implements Store {
         const { bytesWritten } = await fh.writev(batch);
         remaining -= bytesWritten;
         if (bytesWritten === want) pending = pending.slice(512);
-        else pending = [Buffer.concat(pending).subarray(bytesWritten)];
+        else pending = [Buffer.concat(pending.slice(0, 512)).subarray(bytesWritten), ...pending.slice(512)];
       }
       if (this.cfg.fsync) await fh.sync();
     } finally {
@@ -422,26 +423,36 @@ export class TieredStore implements Store {
    * Every stored part of a trace: blocks (oldest first) then the frozen and live heads.
    * `blocks` limits which blocks count (a search's snapshot); `withBytes` false reads views only.
    */
-  async traceParts(tenant: string, traceId: Uint8Array, withBytes: boolean, blocks?: ReadonlyMap<number, BlockMeta>, heads?: Head[]): Promise<SpanPart[]> {
-    const visible = blocks ?? this.blocks;
-    const shard = shardOf(traceId, this.cfg.shards);
-    const parts: SpanPart[] = [];
+  /** Where a trace's parts sit in the visible blocks (oldest block first). */
+  private async locate(tenant: string, traceId: Uint8Array, visible: ReadonlyMap<number, BlockMeta>): Promise<Array<{ blockId: number; offset: number; length: number }>> {
     let maybe = false;
     for (const m of visible.values()) {
       if (m.tenant === tenant && this.blooms.get(m.id)?.mayHave(traceId)) { maybe = true; break; }
     }
-    if (maybe) {
-      const prefix = traceKeyPrefix(tenant, traceId);
-      const upper = Buffer.concat([prefix, Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff])]);
-      const entries = await this.db.iterator({ gt: prefix, lt: upper }).all();
-      for (const [k, v] of entries) {
-        const blockId = k.readUInt32BE(prefix.length);
-        const meta = visible.get(blockId);
-        if (!meta || meta.excludedShards.includes(shard)) continue;
-        const loc = decodeLocation(v);
-        const rec = await this.readRecord(blockId, loc.offset, withBytes ? loc.viewBytes + loc.blobBytes : loc.viewBytes);
-        if (rec) for (const p of partsOfBatch(decodeBatch(rec, withBytes))) parts.push(p);
-      }
+    if (!maybe) return [];
+    const shard = shardOf(traceId, this.cfg.shards);
+    const prefix = traceKeyPrefix(tenant, traceId);
+    const upper = Buffer.concat([prefix, Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff])]);
+    const out: Array<{ blockId: number; offset: number; length: number }> = [];
+    for (const [k, v] of await this.db.iterator({ gt: prefix, lt: upper }).all()) {
+      const blockId = k.readUInt32BE(prefix.length);
+      const meta = visible.get(blockId);
+      if (!meta || meta.excludedShards.includes(shard)) continue;
+      const loc = decodeLocation(v);
+      out.push({ blockId, offset: loc.offset, length: loc.length });
+    }
+    return out;
+  }
+
+  /**
+   * Every stored part of a trace: blocks (oldest first) then the frozen and live heads.
+   * `blocks` and `heads` limit what counts (a search's or snapshot's view of the store).
+   */
+  async traceParts(tenant: string, traceId: Uint8Array, blocks?: ReadonlyMap<number, BlockMeta>, heads?: Head[]): Promise<SpanPart[]> {
+    const parts: SpanPart[] = [];
+    for (const loc of await this.locate(tenant, traceId, blocks ?? this.blocks)) {
+      const rec = await this.readRecord(loc.blockId, loc.offset, loc.length);
+      if (rec) for (const p of partsOfBatch(decodeSpanBatch(rec))) parts.push(p);
     }
     const key = idKey(traceId);
     for (const h of heads ?? this.heads()) {
@@ -468,9 +479,20 @@ export class TieredStore implements Store {
     }
     this.cacheMisses++;
     const generation = this.writeGeneration;
-    const parts = await this.traceParts(tenant, traceId, true);
-    if (parts.length === 0) return null;
-    const bytes = encodeTrace(parts);
+    const key2 = idKey(traceId);
+    const inHead = this.heads().some((h) => h.get(tenant, key2) !== undefined);
+    let bytes: Uint8Array | null = null;
+    if (!inHead) {
+      // The common case for older traces: one block record, already an encoded, deduplicated TracesData.
+      const locs = await this.locate(tenant, traceId, this.blocks);
+      if (locs.length === 0) return null;
+      if (locs.length === 1) bytes = await this.readRecord(locs[0]!.blockId, locs[0]!.offset, locs[0]!.length);
+    }
+    if (!bytes) {
+      const parts = await this.traceParts(tenant, traceId);
+      if (parts.length === 0) return null;
+      bytes = encodeTrace(parts);
+    }
     if (generation === this.writeGeneration) this.traceCache.set(key, bytes);
     return bytes;
   }
@@ -483,11 +505,11 @@ export class TieredStore implements Store {
       blooms: this.blooms,
       loadDir: (m) => this.loadDir(m),
       postings: (id, terms) => this.postings(id, terms),
-      readView: async (m, offset, viewBytes) => {
-        const rec = await this.readRecord(m.id, offset, viewBytes);
-        return rec ? partsOfBatch(decodeBatch(rec, false)) : null;
+      readView: async (m, offset, length) => {
+        const rec = await this.readRecord(m.id, offset, length);
+        return rec ? partsOfBatch(decodeSpanBatch(rec)) : null;
       },
-      traceParts: (tenant, traceId, blocks, heads) => this.traceParts(tenant, traceId, false, blocks, heads),
+      traceParts: (tenant, traceId, blocks, heads) => this.traceParts(tenant, traceId, blocks, heads),
       shards: this.cfg.shards,
     };
     return searchTraces(source, q);
@@ -644,13 +666,13 @@ export class TieredStore implements Store {
           for (const [k, t] of h.tenants.get(tenant) ?? []) if (t.shard === shard) ids.set(k, t.traceId);
         }
         for (const k of [...ids.keys()].sort()) {
-          const parts = await this.traceParts(tenant, ids.get(k)!, true, blocks, heads);
+          const parts = await this.traceParts(tenant, ids.get(k)!, blocks, heads);
           if (parts.length === 0) continue;
           const t = Buffer.from(tenant, 'utf8');
           const head = Buffer.allocUnsafe(3);
           head[0] = SNAPSHOT_TRACE;
           head.writeUInt16LE(t.length, 1);
-          const frame = frameRecord(Buffer.concat([head, t, encodeBatch(batchOfParts(parts))]));
+          const frame = frameRecord(Buffer.concat([head, t, encodeTrace(parts)]));
           pending.push(frame);
           pendingBytes += frame.length;
           if (pendingBytes >= 1 << 20) {
@@ -712,7 +734,7 @@ export class TieredStore implements Store {
         if (r[0] !== SNAPSHOT_TRACE) throw new Error(`restore: unknown snapshot record kind ${r[0]}`);
         const tl = r.readUInt16LE(1);
         const tenant = r.toString('utf8', 3, 3 + tl);
-        const batch = decodeBatch(Buffer.from(r.subarray(3 + tl)));
+        const batch = decodeSpanBatch(Buffer.from(r.subarray(3 + tl)));
         let list = pendingByTenant.get(tenant);
         if (!list) { list = []; pendingByTenant.set(tenant, list); }
         list.push(batch);

@@ -91,36 +91,58 @@ export function traceViewOf(traceId: Uint8Array, parts: SpanPart[]): TraceView {
   return { summary: summarize(traceId, spans), spans };
 }
 
-function groupKey(bytes: Uint8Array, schemaUrl: string): string {
-  return schemaUrl + '\0' + Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+const groupKeys = new WeakMap<ResourceRef | ScopeRef, string>();
+
+/** Content identity of a resource or scope (equal bytes and schema URL group together); cached per object. */
+function groupKey(ref: ResourceRef | ScopeRef): string {
+  let k = groupKeys.get(ref);
+  if (k === undefined) {
+    const b = ref.bytes;
+    k = ref.schemaUrl + '\0' + Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+    groupKeys.set(ref, k);
+  }
+  return k;
 }
 
-/** Groups deduplicated spans by identical resource, then scope, in first-seen order. */
-export function groupParts(parts: SpanPart[]): ResourceGroup[] {
-  const groups: ResourceGroup[] = [];
-  const byRes = new Map<string, { group: ResourceGroup; scopes: Map<string, Uint8Array[]> }>();
-  for (const p of dedupSpans(parts)) {
-    const rk = groupKey(p.res.bytes, p.res.schemaUrl);
+function compareParts(a: SpanPart, b: SpanPart): number {
+  const x = a.rec;
+  const y = b.rec;
+  if (x.startTimeUnixNano !== y.startTimeUnixNano) return x.startTimeUnixNano < y.startTimeUnixNano ? -1 : 1;
+  return compareBytes(x.spanId, y.spanId);
+}
+
+/**
+ * Groups deduplicated spans by identical resource, then scope, in a canonical order (resources and
+ * scopes by content, spans by start time then id), so a trace encodes to the same bytes whatever
+ * order its spans arrived in: across restarts, replicas and restores.
+ */
+export function groupParts(parts: SpanPart[], unique = false): ResourceGroup[] {
+  const byRes = new Map<string, { resource: ResourceRef; scopes: Map<string, { scope: ScopeRef; parts: SpanPart[] }> }>();
+  for (const p of unique ? parts : dedupSpans(parts)) {
+    const rk = groupKey(p.res);
     let g = byRes.get(rk);
     if (!g) {
-      g = { group: { resource: p.res, scopes: [] }, scopes: new Map() };
+      g = { resource: p.res, scopes: new Map() };
       byRes.set(rk, g);
-      groups.push(g.group);
     }
-    const sk = groupKey(p.scope.bytes, p.scope.schemaUrl);
-    let spans = g.scopes.get(sk);
-    if (!spans) {
-      spans = [];
-      g.scopes.set(sk, spans);
-      g.group.scopes.push({ scope: p.scope, spans });
+    const sk = groupKey(p.scope);
+    let sg = g.scopes.get(sk);
+    if (!sg) {
+      sg = { scope: p.scope, parts: [] };
+      g.scopes.set(sk, sg);
     }
-    spans.push(p.rec.bytes);
+    sg.parts.push(p);
   }
-  return groups;
+  const byKey = <T>(m: Map<string, T>): T[] => [...m.keys()].sort().map((k) => m.get(k)!);
+  return byKey(byRes).map((g) => ({
+    resource: g.resource,
+    scopes: byKey(g.scopes).map((sg) => ({ scope: sg.scope, spans: sg.parts.sort(compareParts).map((p) => p.rec.bytes) })),
+  }));
 }
 
-export function encodeTrace(parts: SpanPart[]): Uint8Array {
-  return encodeTracesData(groupParts(parts));
+/** Encoded TracesData of the parts; `unique` when the caller knows no span id repeats. */
+export function encodeTrace(parts: SpanPart[], unique = false): Uint8Array {
+  return encodeTracesData(groupParts(parts, unique));
 }
 
 /** A deduplicated SpanBatch of the given parts, with shared resources and scopes. */
@@ -131,10 +153,10 @@ export function batchOfParts(parts: SpanPart[]): SpanBatch {
   const scopeIndex = new Map<string, number>();
   const spans: SpanRecord[] = [];
   for (const p of dedupSpans(parts)) {
-    const rk = groupKey(p.res.bytes, p.res.schemaUrl);
+    const rk = groupKey(p.res);
     let ri = resIndex.get(rk);
     if (ri === undefined) { ri = resources.length; resources.push(p.res); resIndex.set(rk, ri); }
-    const sk = groupKey(p.scope.bytes, p.scope.schemaUrl);
+    const sk = groupKey(p.scope);
     let si = scopeIndex.get(sk);
     if (si === undefined) { si = scopes.length; scopes.push(p.scope); scopeIndex.set(sk, si); }
     spans.push(ri === p.rec.resource && si === p.rec.scope ? p.rec : { ...p.rec, resource: ri, scope: si });
