@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BroadcastQueue, retransmitLimit } from '../../src/gossip/core/broadcasts.js';
 import { Awareness } from '../../src/gossip/core/awareness.js';
 import {
-  EMPTY_META, MsgType, decodePacket, decodeStream, encodeMessage, frameCompound, frameStream,
+  EMPTY_META, MsgType, type PushPullMsg, decodePacket, decodeStream, encodeMessage, frameCompound, frameStream,
 } from '../../src/gossip/core/codec.js';
 import { makeConfig, type GossipConfig } from '../../src/gossip/core/config.js';
 import { GossipCore, pushPullScale } from '../../src/gossip/core/core.js';
@@ -28,8 +28,8 @@ describe('codec', () => {
   });
 
   it('round-trips a push/pull stream message', () => {
-    const msg = { type: MsgType.PushPull, join: true, source: 'a',
-      states: [{ name: 'a', addr: 'h:1', incarnation: 2, status: 'left' as const, meta: EMPTY_META }] } as const;
+    const msg: PushPullMsg = { type: MsgType.PushPull, join: true, source: 'a',
+      states: [{ name: 'a', addr: 'h:1', incarnation: 2, status: 'left', meta: EMPTY_META }] };
     expect(decodeStream(frameStream(msg))).toEqual(msg);
   });
 

@@ -50,6 +50,7 @@ interface Probe {
   expectedNacks: number;
   tcpOk: boolean;
   done: boolean;
+  onDone?: (ok: boolean) => void;
 }
 
 const PUSH_PULL_SCALE_THRESHOLD = 32;
@@ -493,22 +494,25 @@ export class GossipCore {
     this.memberArray = keep;
   }
 
-  private probe(target: MemberState, intervalMs: number): void {
+  private probe(target: MemberState, intervalMs: number, onDone?: (ok: boolean) => void): void {
     const seq = this.nextSeq();
-    const probe: Probe = { seq, target: target.name, acked: false, nacks: 0, expectedNacks: 0, tcpOk: false, done: false };
+    const probe: Probe = { seq, target: target.name, acked: false, nacks: 0, expectedNacks: 0, tcpOk: false, done: false, onDone };
     const ping: PingMsg = { type: MsgType.Ping, seq, target: target.name, source: this.self.name, sourceAddr: this.self.addr };
-    const messages = [encodeMessage(ping)];
+    const messages: Uint8Array[] = [];
     if (target.status === 'suspect') {
-      // Buddy rule: tell a suspect it is suspected, so it can refute at once.
+      // Buddy rule: tell a suspect it is suspected, so it can refute at once. It goes before the
+      // ping so that the refutation (or a re-sent newer alive) rides on the ack.
       messages.push(encodeMessage({ type: MsgType.Suspect, incarnation: target.incarnation, node: target.name,
         from: this.self.name }));
     }
+    messages.push(encodeMessage(ping));
     const start = this.now;
     this.registerAck(seq, intervalMs, () => {
       if (probe.done) return;
       probe.acked = true;
       probe.done = true;
       this.awareness.applyDelta(-1);
+      probe.onDone?.(true);
     }, () => { probe.nacks++; });
     this.sendPacket(target.addr, messages);
     // memberlist leaves the direct timeout unscaled (waiting longer does not help UDP through);
@@ -549,14 +553,17 @@ export class GossipCore {
     this.ackHandlers.delete(probe.seq);
     if (probe.acked || probe.tcpOk) {
       this.awareness.applyDelta(-1);
+      probe.onDone?.(true);
       return;
     }
     // Lifeguard: missing nacks mean *we* may be the problem, so our health score rises.
     if (probe.expectedNacks > 0) this.awareness.applyDelta(Math.max(0, probe.expectedNacks - probe.nacks));
     else this.awareness.applyDelta(1);
     const target = this.members.get(probe.target);
-    if (!target || this.leaving) return;
-    this.suspectNode({ type: MsgType.Suspect, incarnation: target.incarnation, node: target.name, from: this.self.name });
+    if (target && !this.leaving) {
+      this.suspectNode({ type: MsgType.Suspect, incarnation: target.incarnation, node: target.name, from: this.self.name });
+    }
+    probe.onDone?.(false);
   }
 
   private registerAck(seq: number, ttlMs: number, onAck: () => void, onNack: () => void): void {
@@ -686,8 +693,15 @@ export class GossipCore {
 
   private suspectNode(msg: SuspectMsg): void {
     const m = this.members.get(msg.node);
-    if (!m || msg.incarnation < m.incarnation) return;
+    if (!m) return;
+    if (msg.incarnation < m.incarnation) {
+      // A stale accusation of us: whoever sent it missed our refutation, so send it again
+      // (it rides on the ack we are about to send to a buddy-rule probe).
+      if (m === this.self && !this.leaving && !this.broadcasts.has(m.name)) this.broadcastAlive(this.self);
+      return;
+    }
     if (m.suspicion) {
+      if (msg.from === this.self.name) m.suspicion.selfWitnessed = true;
       // Already suspect: an independent accuser shortens the timeout (Lifeguard).
       if (m.suspicion.confirm(msg.from)) {
         this.queueBroadcast(m.name, msg);
@@ -710,6 +724,7 @@ export class GossipCore {
     const min = suspicionTimeoutMs(this.config.suspicionMult, n, this.config.probeIntervalMs);
     const max = this.config.suspicionMaxTimeoutMult * min;
     m.suspicion = new Suspicion(msg.incarnation, this.now, msg.from, Math.max(0, k), min, max);
+    m.suspicion.selfWitnessed = msg.from === this.self.name;
     this.stats.suspicionsStarted++;
     this.armSuspicionTimer(m);
     this.emit('suspect', m);
@@ -721,8 +736,32 @@ export class GossipCore {
     m.suspicionTimer?.cancel();
     m.suspicionTimer = this.timers.schedule(Math.max(this.now, suspicion.deadlineMs()), () => {
       if (m.suspicion !== suspicion || m.status !== 'suspect' || this.stopped) return;
+      if (!suspicion.selfWitnessed && !this.leaving) {
+        // Hearsay only: we never failed to reach it ourselves and may simply have missed its
+        // refutation. Probe it once (buddy rule) before convicting.
+        this.verifySuspect(m, suspicion);
+        return;
+      }
       this.stats.deathsDeclared++;
       this.deadNode({ type: MsgType.Dead, incarnation: m.incarnation, node: m.name, from: this.self.name });
+    });
+  }
+
+  private verifySuspect(m: MemberState, suspicion: Suspicion): void {
+    if (suspicion.verifying) return;
+    suspicion.verifying = true;
+    this.stats.suspicionVerifications++;
+    this.probe(m, this.awareness.scale(this.config.probeIntervalMs), (ok) => {
+      if (m.suspicion !== suspicion || m.status !== 'suspect') return;
+      suspicion.verifying = false;
+      if (ok) {
+        // Reachable after all: restart the suspicion clock and wait for its refutation.
+        m.suspicion = new Suspicion(suspicion.incarnation, this.now, this.self.name, suspicion.k, suspicion.minMs, suspicion.maxMs);
+        this.armSuspicionTimer(m);
+        return;
+      }
+      suspicion.selfWitnessed = true;
+      this.armSuspicionTimer(m);
     });
   }
 

@@ -19,6 +19,10 @@ export function dynamicTimeoutMs(confirmations: number, k: number, minMs: number
 export class Suspicion {
   private readonly confirmers = new Set<string>();
   private confirmations = 0;
+  /** This node itself failed to reach the suspect (it is the accuser or one of its own probes failed). */
+  selfWitnessed = false;
+  /** A verification probe for a hearsay-only suspicion is under way. */
+  verifying = false;
 
   constructor(
     readonly incarnation: number,

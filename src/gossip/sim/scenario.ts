@@ -68,6 +68,8 @@ export interface ScenarioReport {
   falseSuspicions: number;
   refutations: number;
   partitionHealMs?: number;
+  /** Just before healing: fraction of cross-partition (observer, subject) pairs that saw the other side dead. */
+  partitionCrossDeadFraction?: number;
   packetsPerMemberPerSec: number;
   bytesPerMemberPerSec: number;
   udpBytesPerMemberPerSec: number;
@@ -117,11 +119,12 @@ export function runScenario(opts: ScenarioOptions): ScenarioReport {
   let measuring = false;
   let partitionHealMs: number | undefined;
   let healCheckFrom: number | undefined;
+  let partitionCrossDeadFraction: number | undefined;
 
   const finish = (inc: Incident, observer: string): void => {
     if (!inc.pending.delete(observer) || inc.pending.size > 0) return;
     const took = net.now - inc.startMs;
-    if (process.env.GOSSIP_SIM_DEBUG && took > 3000) console.error(`slow ${inc.kind} of ${inc.member}: ${took} ms, last observer ${observer}`);
+    if (process.env.GOSSIP_SIM_DEBUG && took > 8_000) console.error(`slow ${inc.kind} of ${inc.member}: ${took} ms, last observer ${observer}`);
     if (inc.kind === 'crash') crashSamples.push(took);
     else if (inc.kind === 'join') joinSamples.push(took);
     else leaveSamples.push(took);
@@ -142,6 +145,10 @@ export function runScenario(opts: ScenarioOptions): ScenarioReport {
     if (!measuring || !subject.up || leaving.has(subject.name)) return;
     // The subject's process is running and never asked to leave: declaring it dead is a false positive.
     if (e.type === 'dead') {
+      if (process.env.GOSSIP_SIM_DEBUG) {
+        console.error(`false positive at ${net.now.toFixed(0)} ms: ${observer.name} declared ${subject.name} dead ` +
+          `(incarnation ${e.member.incarnation}, its own ${subject.core?.incarnation}, health ${subject.core?.healthScore()})`);
+      }
       falsePositives++;
       if (stalled.has(subject.name)) fpStalled++;
       else fpOthers++;
@@ -240,6 +247,14 @@ export function runScenario(opts: ScenarioOptions): ScenarioReport {
     const cut = Math.floor((opts.partitionFraction ?? 0.5) * opts.nodes);
     net.at(opts.partitionAtSeconds * 1000, () => net.setPartition(members.map((_, i) => (i < cut ? 0 : 1))));
     net.at((opts.partitionAtSeconds + opts.partitionForSeconds) * 1000, () => {
+      let pairs = 0;
+      let dead = 0;
+      for (const o of members) for (const subj of members) {
+        if (!o.core || !subj.up || (o.index < cut) === (subj.index < cut)) continue;
+        pairs++;
+        if (o.core.member(subj.name)?.status === 'dead') dead++;
+      }
+      partitionCrossDeadFraction = pairs === 0 ? 0 : dead / pairs;
       net.setPartition(null);
       healCheckFrom = net.now;
     });
@@ -280,6 +295,7 @@ export function runScenario(opts: ScenarioOptions): ScenarioReport {
     falseSuspicions,
     refutations,
     partitionHealMs,
+    partitionCrossDeadFraction,
     packetsPerMemberPerSec: (end.packets - baseline.packets) / memberSeconds,
     bytesPerMemberPerSec: (end.bytes - baseline.bytes) / memberSeconds,
     udpBytesPerMemberPerSec: (end.udpBytes - baseline.udpBytes) / memberSeconds,
