@@ -155,15 +155,20 @@ class Reader {
     const v = this.varint64();
     return Number(BigInt.asIntN(32, v));
   }
+  private u32(at: number): number {
+    const b = this.buf;
+    return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16)) + b[at + 3]! * 0x1000000;
+  }
   fixed64(): bigint {
     this.need(8);
-    const v = new DataView(this.buf.buffer, this.buf.byteOffset + this.pos, 8).getBigUint64(0, true);
+    const lo = this.u32(this.pos);
+    const hi = this.u32(this.pos + 4);
     this.pos += 8;
-    return v;
+    return (BigInt(hi) << 32n) | BigInt(lo);
   }
   fixed32(): number {
     this.need(4);
-    const v = new DataView(this.buf.buffer, this.buf.byteOffset + this.pos, 4).getUint32(0, true);
+    const v = this.u32(this.pos);
     this.pos += 4;
     return v;
   }
@@ -181,7 +186,21 @@ class Reader {
     return out;
   }
   string(): string {
-    return textDecoder.decode(this.bytes());
+    const len = this.varint();
+    this.need(len);
+    const start = this.pos;
+    this.pos += len;
+    // Short ASCII strings (keys, names) are most strings here; TextDecoder's per-call cost dominates for them.
+    if (len <= 64) {
+      let out = '';
+      for (let i = start; i < start + len; i++) {
+        const c = this.buf[i]!;
+        if (c >= 0x80) return textDecoder.decode(this.buf.subarray(start, start + len));
+        out += String.fromCharCode(c);
+      }
+      return out;
+    }
+    return textDecoder.decode(this.buf.subarray(start, start + len));
   }
   sub(): Reader {
     const len = this.varint();

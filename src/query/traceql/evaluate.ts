@@ -26,29 +26,6 @@ function findAttribute(attrs: IndexedAttribute[], key: string): IndexedAttribute
   return undefined;
 }
 
-/** The candidate values of an operand for one span (unscoped attributes can have two). */
-function operandValues(o: Operand, span: SpanView, summary: TraceSummary): Value[] {
-  switch (o.type) {
-    case 'static':
-      return [o.value];
-    case 'intrinsic':
-      return [intrinsicValue(o.name, span, summary)];
-    case 'attribute': {
-      const out: Value[] = [];
-      if (o.scope === 'span' || o.scope === 'any') {
-        const a = findAttribute(span.attributes, o.key);
-        if (a) out.push(attributeValue(a));
-      }
-      if (o.scope === 'resource' || o.scope === 'any') {
-        const a = findAttribute(span.resourceAttributes, o.key);
-        if (a) out.push(attributeValue(a));
-        else if (o.key === 'service.name' && span.serviceName !== '') out.push({ t: 'string', v: span.serviceName });
-      }
-      return out.length ? out : [NIL];
-    }
-  }
-}
-
 export function intrinsicValue(name: string, span: SpanView, summary: TraceSummary): Value {
   switch (name) {
     case 'name':
@@ -127,36 +104,129 @@ function isNilLiteral(o: Operand): boolean {
   return o.type === 'static' && o.value.t === 'nil';
 }
 
-function evalExpr(e: FieldExpr, span: SpanView, summary: TraceSummary): boolean {
-  switch (e.type) {
-    case 'and':
-      return evalExpr(e.left, span, summary) && evalExpr(e.right, span, summary);
-    case 'or':
-      return evalExpr(e.left, span, summary) || evalExpr(e.right, span, summary);
-    case 'truthy':
-      return operandValues(e.operand, span, summary).some((v) => v.t === 'bool' && v.v);
-    case 'compare': {
-      const nilLiteral = isNilLiteral(e.right) ? e.left : isNilLiteral(e.left) ? e.right : null;
-      if (nilLiteral) {
-        const present = operandValues(nilLiteral, span, summary).some((v) => v.t !== 'nil');
-        return e.op === '!=' ? present : !present;
-      }
-      const lefts = operandValues(e.left, span, summary);
-      const rights = operandValues(e.right, span, summary);
-      for (const l of lefts) for (const r of rights) if (compareValues(l, r, e.op, e.regex)) return true;
-      return false;
+/** Reads one value of an operand for a span; undefined when absent. */
+type Getter = (span: SpanView, summary: TraceSummary) => Value | undefined;
+type Predicate = (span: SpanView, summary: TraceSummary) => boolean;
+
+/**
+ * An operand compiles to one getter, or two for an unscoped attribute (span, then resource):
+ * a comparison holds when it holds for either.
+ */
+function compileOperand(o: Operand): Getter[] {
+  switch (o.type) {
+    case 'static': {
+      const v = o.value;
+      return [() => v];
+    }
+    case 'intrinsic': {
+      const name = o.name;
+      return [(span, summary) => {
+        const v = intrinsicValue(name, span, summary);
+        return v.t === 'nil' ? undefined : v;
+      }];
+    }
+    case 'attribute': {
+      const key = o.key;
+      const fromSpan: Getter = (span) => {
+        const a = findAttribute(span.attributes, key);
+        return a ? attributeValue(a) : undefined;
+      };
+      const fromResource: Getter = (span) => {
+        const a = findAttribute(span.resourceAttributes, key);
+        if (a) return attributeValue(a);
+        // The service name is kept on the span view even when the resource attributes are trimmed.
+        if (key === 'service.name' && span.serviceName !== '') return { t: 'string', v: span.serviceName };
+        return undefined;
+      };
+      if (o.scope === 'span') return [fromSpan];
+      if (o.scope === 'resource') return [fromResource];
+      return [fromSpan, fromResource];
     }
   }
 }
 
+function compile(e: FieldExpr): Predicate {
+  switch (e.type) {
+    case 'and': {
+      const l = compile(e.left);
+      const r = compile(e.right);
+      return (span, summary) => l(span, summary) && r(span, summary);
+    }
+    case 'or': {
+      const l = compile(e.left);
+      const r = compile(e.right);
+      return (span, summary) => l(span, summary) || r(span, summary);
+    }
+    case 'truthy': {
+      const getters = compileOperand(e.operand);
+      return (span, summary) => {
+        for (const g of getters) {
+          const v = g(span, summary);
+          if (v !== undefined && v.t === 'bool' && v.v) return true;
+        }
+        return false;
+      };
+    }
+    case 'compare': {
+      const { op, regex } = e;
+      const existence = isNilLiteral(e.right) ? e.left : isNilLiteral(e.left) ? e.right : null;
+      if (existence) {
+        const getters = compileOperand(existence);
+        const wantPresent = op === '!=';
+        return (span, summary) => {
+          let present = false;
+          for (const g of getters) if (g(span, summary) !== undefined) present = true;
+          return present === wantPresent;
+        };
+      }
+      const lefts = compileOperand(e.left);
+      const rights = compileOperand(e.right);
+      if (lefts.length === 1 && rights.length === 1) {
+        const l = lefts[0]!;
+        const r = rights[0]!;
+        return (span, summary) => {
+          const lv = l(span, summary);
+          if (lv === undefined) return false;
+          const rv = r(span, summary);
+          return rv !== undefined && compareValues(lv, rv, op, regex);
+        };
+      }
+      return (span, summary) => {
+        for (const l of lefts) {
+          const lv = l(span, summary);
+          if (lv === undefined) continue;
+          for (const r of rights) {
+            const rv = r(span, summary);
+            if (rv !== undefined && compareValues(lv, rv, op, regex)) return true;
+          }
+        }
+        return false;
+      };
+    }
+  }
+}
+
+const compiled = new WeakMap<TraceQLQuery, Predicate>();
+
+function predicateOf(query: TraceQLQuery): Predicate {
+  let p = compiled.get(query);
+  if (!p) {
+    const filter = query.filter;
+    p = filter === null ? () => true : compile(filter);
+    compiled.set(query, p);
+  }
+  return p;
+}
+
 export function spanMatches(query: TraceQLQuery, span: SpanView, summary: TraceSummary): boolean {
-  return query.filter === null || evalExpr(query.filter, span, summary);
+  return predicateOf(query)(span, summary);
 }
 
 /** The spans of `trace` that satisfy the filter, in the trace's span order; empty when none. */
 export function matchingSpans(query: TraceQLQuery, trace: TraceView): SpanView[] {
+  const p = predicateOf(query);
   const out: SpanView[] = [];
-  for (const span of trace.spans) if (spanMatches(query, span, trace.summary)) out.push(span);
+  for (const span of trace.spans) if (p(span, trace.summary)) out.push(span);
   return out;
 }
 
