@@ -6,6 +6,11 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/** A command failed for a reason the message fully explains (exit 1, no stack trace). */
+export class CommandFailedError extends Error {
+  override name = 'CommandFailedError';
+}
+
 export interface ParsedArgs {
   positionals: string[];
   values: Record<string, string | undefined>;

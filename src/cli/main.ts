@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** `otlp-store` command line: start a node, look at traces, generate data. */
 import { ConfigError } from '../server/config.js';
-import { UsageError } from './args.js';
+import { CommandFailedError, UsageError } from './args.js';
 import { RequestFailedError } from './client.js';
 
 interface Command {
@@ -44,7 +44,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`otlp-store ${command}: ${err.message}\n(see otlp-store ${command} --help)\n`);
       return 2;
     }
-    if (err instanceof RequestFailedError) {
+    if (err instanceof RequestFailedError || err instanceof CommandFailedError) {
       process.stderr.write(`otlp-store ${command}: ${err.message}\n`);
       return 1;
     }

@@ -7,7 +7,7 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type * as grpc from '@grpc/grpc-js';
 import { pino, type Logger } from 'pino';
 import type { Store, StoreConfig } from '../store/types.js';
-import type { NodeConfig } from './config.js';
+import { READ_CONSISTENCY_LEVELS, type NodeConfig } from './config.js';
 import { bindGrpc, buildGrpcServer, shutdownGrpc } from './grpc-receiver.js';
 import { buildHttpReceiver, fastifyServerOptions } from './http-receiver.js';
 import { IngestPipeline, type OtlpCodec } from './ingest.js';
@@ -190,9 +190,22 @@ export class OtlpStoreNode {
     });
   }
 
+  /** Reads accept X-Consistency strong | quorum | one; a single node answers every level from its own store. */
+  private validateReadConsistency(app: FastifyInstance): void {
+    app.addHook('onRequest', async (request) => {
+      const value = request.headers['x-consistency'];
+      if (value === undefined) return;
+      const text = (Array.isArray(value) ? value.join(',') : value).trim().toLowerCase();
+      if (!(READ_CONSISTENCY_LEVELS as readonly string[]).includes(text)) {
+        throw Object.assign(new Error(`X-Consistency "${text.slice(0, 40)}" is not a read level (${READ_CONSISTENCY_LEVELS.join(', ')})`), { statusCode: 400 });
+      }
+    });
+  }
+
   private async buildQueryApp(store: Store): Promise<FastifyInstance> {
     const app = Fastify(fastifyServerOptions(this.config, this.logger.child({ component: 'query' })));
     this.instrument(app, 'query');
+    this.validateReadConsistency(app);
     app.get('/metrics', async (_request, reply) => {
       const text = await this.metrics.registry.metrics();
       return reply.header('content-type', this.metrics.registry.contentType).send(text);
@@ -209,6 +222,7 @@ export class OtlpStoreNode {
   private async buildJaegerApp(store: Store): Promise<FastifyInstance> {
     const app = Fastify(fastifyServerOptions(this.config, this.logger.child({ component: 'jaeger' })));
     this.instrument(app, 'jaeger');
+    this.validateReadConsistency(app);
     await app.register(this.components.jaegerPlugin, { store, tenantOf });
     return app;
   }

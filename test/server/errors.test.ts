@@ -233,6 +233,9 @@ describe('ingest errors', () => {
     expect(res.status).toBe(400);
     const ok = await postOtlp(node.http('/v1/traces'), traceRequest([{}]).body, { 'x-consistency': 'quorum' });
     expect(ok.status).toBe(200);
+    expect((await fetch(node.query('/api/search'), { headers: { 'x-consistency': 'any' } })).status).toBe(400);
+    expect((await fetch(node.jaeger('/api/services'), { headers: { 'x-consistency': 'bogus' } })).status).toBe(400);
+    expect((await fetch(node.jaeger('/api/services'), { headers: { 'x-consistency': 'one' } })).status).toBe(200);
     await expectStillServing();
   });
 

@@ -1,5 +1,5 @@
 /** `otlp-store start`: load config, run a node until SIGTERM/SIGINT, then shut down gracefully. */
-import { parseArgs } from '../args.js';
+import { CommandFailedError, parseArgs } from '../args.js';
 import { CONFIG_KEYS, configHelp, loadConfig } from '../../server/config.js';
 import { OtlpStoreNode } from '../../server/node.js';
 import { realComponents } from '../../server/components.js';
@@ -52,6 +52,10 @@ export async function startCommand(argv: string[]): Promise<number> {
   } catch (err) {
     node.logger.fatal({ err }, 'start failed');
     await node.stop().catch(() => undefined);
+    const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+    if (e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'EADDRNOTAVAIL') {
+      throw new CommandFailedError(`cannot listen on ${e.address ?? config.host}:${e.port ?? '?'}: ${e.code} (choose other ports with --grpc-port, --http-port, --query-port, --jaeger-port)`);
+    }
     throw err;
   }
   // Always printed, whatever the log level: tests and scripts read the ports from this line.
