@@ -38,6 +38,10 @@ interface LeaderMark {
 
 export class SafetyChecker {
   private readonly leaderOfTerm = new Map<number, NodeId>();
+  /** term τ → highest index a leader committed whose entry has term τ. */
+  private readonly commitPointByTerm = new Map<number, number>();
+  private commitPointsChanged = false;
+  private readonly leaderStartCommit = new Map<string, number>();
   private readonly leaderMark = new Map<NodeId, LeaderMark>();
   /** (index, term) → fingerprint and previous entry's term, from every persisted entry. */
   private readonly persisted = new Map<string, { fp: string; prevTerm: number | undefined }>();
@@ -76,6 +80,53 @@ export class SafetyChecker {
       this.leaderMark.delete(id);
     }
     this.recordCommit(id, core);
+    this.checkCommitPoints(id, core);
+  }
+
+  /**
+   * Leader completeness in the form the paper's proof uses: once a leader commits index c whose
+   * entry has term τ, every later leader holds the log up to c, so no log anywhere may hold an
+   * entry of a term above τ at an index ≤ c. Catches the Figure 8 danger state as soon as it
+   * exists, before a competing leader actually overwrites anything.
+   */
+  private checkCommitPoints(id: NodeId, core: RaftCore): void {
+    if (core.state === 'Leader') {
+      const key = `${id}@${core.term}`;
+      const start = this.leaderStartCommit.get(key);
+      if (start === undefined) this.leaderStartCommit.set(key, core.commit);
+      // Only commits this leader made itself count: an inherited commit index may point at an
+      // old-term entry that an earlier leader committed indirectly.
+      const c = core.commit;
+      const tau = core.logTerm(c);
+      if (start !== undefined && c > start && tau !== undefined && c > (this.commitPointByTerm.get(tau) ?? 0)) {
+        this.commitPointByTerm.set(tau, c);
+        this.commitPointsChanged = true;
+      }
+    }
+    const last = core.lastIndex();
+    const first = core.firstIndex();
+    for (const [tau, c] of this.commitPointByTerm) {
+      const at = Math.min(c, last);
+      if (at < first) continue; // covered by this node's snapshot, which only holds committed entries
+      const t = core.logTerm(at);
+      if (t !== undefined && t > tau) {
+        throw new SimViolation(
+          'leader-completeness',
+          `${id} holds term ${t} at index ${at}, but a leader committed up to ${c} with an entry of term ${tau} there`,
+        );
+      }
+    }
+  }
+
+  /** After a step that moved a commit point, check every live node, not just the one that stepped. */
+  takeCommitPointsChanged(): boolean {
+    const changed = this.commitPointsChanged;
+    this.commitPointsChanged = false;
+    return changed;
+  }
+
+  checkNode(id: NodeId, core: RaftCore): void {
+    this.checkCommitPoints(id, core);
   }
 
   private recordCommit(id: NodeId, core: RaftCore): void {

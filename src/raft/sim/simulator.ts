@@ -106,6 +106,11 @@ export class Simulation {
   private readonly maxSizePerMsg: number;
   private readonly maxInflightMsgs: number;
   private faultsActive = true;
+  private readonly actionWeights: { action: () => void; weight: number }[];
+  /** Probability that a new leader is asked for a membership change at once. */
+  private readonly eagerConfChange: number;
+  /** Probability that a new leader is isolated or crashed right after its election. */
+  private readonly newLeaderNemesis: number;
   private finalOp: string | null = null;
   private finalProposedAt = -Infinity;
   readonly clusterSize: 3 | 5 | 7;
@@ -130,6 +135,9 @@ export class Simulation {
     this.maxDelayMs = this.pick([3, 10, 30]);
     this.maxSizePerMsg = this.pick([1, 256, 64 << 10]); // 1 byte: one entry per append
     this.maxInflightMsgs = this.pick([1, 4, 64]);
+    this.actionWeights = this.chooseActionWeights();
+    this.eagerConfChange = this.pick([0, 0.3, 0.7]);
+    this.newLeaderNemesis = this.pick([0, 0, 0.2, 0.5]);
     const peers = Array.from({ length: this.clusterSize }, (_, k) => `n${k + 1}`);
     this.nextNodeNumber = this.clusterSize + 1;
     for (const id of peers) this.addNode(id, true, peers);
@@ -219,10 +227,24 @@ export class Simulation {
     }
     this.serveReads(node);
     this.checker.afterStep(node.id, core);
+    if (this.checker.takeCommitPointsChanged()) {
+      for (const other of this.nodes.values()) if (other.core && other !== node) this.checker.checkNode(other.id, other.core);
+    }
     if (core.state === 'Leader' && node.wasLeaderInTerm !== core.term) {
       node.wasLeaderInTerm = core.term;
       this.stats.elections++;
       this.trace(`${node.id} became leader of term ${core.term}`);
+      // Like a placement loop reacting to leadership, a new leader is often asked for a
+      // membership change at once (the core must refuse it until it commits in its term).
+      if (this.faultsActive && this.chance(this.eagerConfChange)) this.changeMembership(node);
+      // A nemesis that goes after fresh leaders leaves uncommitted tails of many terms behind.
+      if (this.faultsActive && this.chance(this.newLeaderNemesis)) {
+        if (this.chance(0.8)) this.isolateLeader(node);
+        else if (this.nodes.size - this.alive().length < Math.ceil(this.clusterSize / 2)) {
+          this.crashNode(node);
+          return;
+        }
+      }
     }
   }
 
@@ -310,7 +332,7 @@ export class Simulation {
         if (!node.core || node.incarnation !== ev.incarnation) return;
         node.core.tick();
         this.drain(node);
-        this.schedule({ kind: 'tick', node: node.id, incarnation: node.incarnation }, TICK_MS);
+        this.schedule({ kind: 'tick', node: node.id, incarnation: ev.incarnation }, TICK_MS);
         return;
       }
       case 'deliver': {
@@ -335,19 +357,40 @@ export class Simulation {
     }
   }
 
+  /**
+   * Swarm testing: each seed weighs the fault kinds differently (some off, some frequent), which
+   * reaches more corner cases than one fixed mix.
+   */
+  private chooseActionWeights(): { action: () => void; weight: number }[] {
+    const base: [() => void, number][] = [
+      [() => this.propose(), 40],
+      [() => this.read(), 15],
+      [() => this.crash(), 2],
+      [() => this.crashLeader(), 2],
+      [() => this.restart(), 6],
+      [() => this.partition(), 2],
+      [() => this.isolateLeader(), 2],
+      [() => this.cutOneWay(), 3],
+      [() => this.heal(), 5],
+      [() => this.transfer(), 3],
+      [() => this.snapshot(), 5],
+      [() => this.changeMembership(), 8],
+      [() => this.jitterNetwork(), 7],
+    ];
+    return base.map(([action, weight], k) => ({ action, weight: k === 0 ? weight : weight * this.pick([0, 0.5, 1, 1, 3]) }));
+  }
+
   private randomAction(): void {
-    const r = this.rng();
-    if (r < 0.4) this.propose();
-    else if (r < 0.55) this.read();
-    else if (r < 0.59) this.crash();
-    else if (r < 0.65) this.restart();
-    else if (r < 0.69) this.partition();
-    else if (r < 0.72) this.cutOneWay();
-    else if (r < 0.77) this.heal();
-    else if (r < 0.8) this.transfer();
-    else if (r < 0.85) this.snapshot();
-    else if (r < 0.93) this.changeMembership();
-    else this.jitterNetwork();
+    let total = 0;
+    for (const w of this.actionWeights) total += w.weight;
+    let r = this.rng() * total;
+    for (const w of this.actionWeights) {
+      r -= w.weight;
+      if (r < 0) {
+        w.action();
+        return;
+      }
+    }
   }
 
   private propose(op?: string): boolean {
@@ -383,6 +426,24 @@ export class Simulation {
     if (alive.length === 0 || crashed >= Math.ceil(this.clusterSize / 2)) return;
     const node = this.pick(alive);
     this.crashNode(node);
+  }
+
+  private crashLeader(): void {
+    const leader = this.leader();
+    if (leader && this.nodes.size - this.alive().length < Math.ceil(this.clusterSize / 2)) this.crashNode(leader);
+  }
+
+  /** Cut the leader off from everyone (its proposals pile up uncommitted; a new leader rises elsewhere). */
+  private isolateLeader(at?: SimNode): void {
+    const leader = at ?? this.leader();
+    if (!leader) return;
+    this.blocked.clear();
+    for (const id of this.nodes.keys()) {
+      if (id === leader.id) continue;
+      this.blocked.add(`${leader.id}>${id}`);
+      this.blocked.add(`${id}>${leader.id}`);
+    }
+    this.trace(`isolate leader ${leader.id}`);
   }
 
   private crashNode(node: SimNode): void {
@@ -480,8 +541,8 @@ export class Simulation {
     this.trace(`snapshot ${node.id} @${applied}`);
   }
 
-  private changeMembership(): void {
-    const leader = this.leader();
+  private changeMembership(at?: SimNode): void {
+    const leader = at ?? this.leader();
     if (!leader) return;
     const core = leader.core!;
     const status = core.status();
