@@ -21,7 +21,8 @@ export function checkHistory<State, Input, Output>(
   const maxMemoBytes = options.maxMemoBytes ?? DEFAULT_MAX_MEMO_BYTES;
   operations.forEach(validateOperation);
   // An indeterminate read returns nothing we know of and changes nothing: it constrains nothing.
-  const relevant = operations.filter((op) => !(op.return === Infinity && (model.isReadOnly?.(op.input) ?? false)));
+  const constraining = operations.filter((op) => !(op.return === Infinity && (model.isReadOnly?.(op.input) ?? false)));
+  const relevant = model.reduce ? model.reduce(constraining) : constraining;
   const partitions: Partition<Input, Output>[] = model.partition
     ? model.partition(relevant)
     : [{ label: undefined, operations: relevant }];

@@ -37,6 +37,9 @@ export class PartitionSearch<State, Input, Output> {
   private stateKeyBytes = 0;
   private readonly stackCalls: EventNode[] = [];
   private readonly stackStates: State[] = [];
+  /** Whether each placement was the configuration's only branch (see findFreeCandidate). */
+  private readonly stackForced: boolean[] = [];
+  private scanForFree = true;
   private unplacedDeterminate: number;
   private state: State;
   private entry: EventNode | null;
@@ -70,50 +73,104 @@ export class PartitionSearch<State, Input, Output> {
     return this.memo.bytes + this.stateKeyBytes;
   }
 
-  /** Advances the search by at most `budget` steps. */
+  /** Advances the search by roughly `budget` steps (model steps and list moves). */
   run(budget: number): SearchStatus {
-    const { model, operations, head, linearized, stackCalls, stackStates } = this;
-    let { state, entry } = this;
-    for (let steps = 0; steps < budget && this.statusValue === 'running'; steps++) {
+    const { model, operations, head } = this;
+    let steps = 0;
+    while (steps < budget && this.statusValue === 'running') {
+      steps++;
+      if (this.scanForFree) {
+        this.scanForFree = false;
+        const free = this.findFreeCandidate();
+        steps += free.scanned;
+        if (free.node !== null) {
+          // The only branch worth taking here; if it was explored already, this configuration fails.
+          if (this.place(free.node, this.state, true)) this.entry = head.next;
+          else this.backtrack();
+          continue;
+        }
+      }
+      const entry = this.entry;
       // Unplaced determinate operations have finite returns, which precede every +Infinity one.
       if (entry === null) throw new Error('search ran off the event list with operations unplaced');
-      if (entry.match !== null) {
-        const op = operations[entry.op]!;
-        const known = op.return !== Infinity;
-        const nextState = model.step(state, op.input, op.output, known);
-        let fresh = false;
-        if (nextState !== undefined) {
-          linearized.set(entry.op);
-          fresh = this.memo.addIfAbsent(linearized, this.stateId(model.stateKey(nextState)));
-          if (!fresh) linearized.clear(entry.op);
-        }
-        if (fresh) {
-          stackCalls.push(entry);
-          stackStates.push(state);
-          state = nextState!;
-          lift(entry);
-          if (known && --this.unplacedDeterminate === 0) this.statusValue = 'linearizable';
-          if (stackCalls.length > this.longest.length) this.longest = stackCalls.map((node) => node.op);
-          entry = head.next;
-        } else {
-          entry = entry.next;
-        }
-      } else {
-        const call = stackCalls.pop();
-        if (call === undefined) {
-          this.statusValue = 'illegal';
-          break;
-        }
-        state = stackStates.pop()!;
-        linearized.clear(call.op);
-        unlift(call);
-        if (operations[call.op]!.return !== Infinity) this.unplacedDeterminate++;
-        entry = call.next;
+      if (entry.match === null) {
+        // A return of an operation not yet placed: it had to take effect earlier. Backtrack.
+        this.backtrack();
+        continue;
+      }
+      const op = operations[entry.op]!;
+      const next = model.step(this.state, op.input, op.output, op.return !== Infinity);
+      if (next !== undefined && this.place(entry, next, false)) this.entry = head.next;
+      else this.entry = entry.next;
+    }
+    return this.statusValue;
+  }
+
+  /**
+   * A candidate (invoked before the first pending return) that the model says never changes any
+   * state (a read, a failed cas) and whose result matches the current state. Placing it right now
+   * loses nothing: every operation that had to precede it is placed already, and moving it earlier
+   * changes no state any other operation sees. So it is the configuration's only branch worth
+   * exploring, which spares the search from trying it at every later position.
+   */
+  private findFreeCandidate(): { node: EventNode | null; scanned: number } {
+    const { model, state } = this;
+    if (model.neverChangesState === undefined) return { node: null, scanned: 0 };
+    let scanned = 0;
+    for (let node = this.head.next; node !== null && node.match !== null; node = node.next) {
+      scanned++;
+      const op = this.operations[node.op]!;
+      const known = op.return !== Infinity;
+      if (!model.neverChangesState(op.input, op.output, known)) continue;
+      const next = model.step(state, op.input, op.output, known);
+      if (next === undefined) continue;
+      if (next !== state && model.stateKey(next) !== model.stateKey(state)) {
+        throw new Error(`model ${model.name}: ${model.describeOperation(op.input, op.output, known)} changed the state`);
+      }
+      return { node, scanned };
+    }
+    return { node: null, scanned };
+  }
+
+  /** Linearizes `call` next, moving to `next`, unless that configuration was seen before. */
+  private place(call: EventNode, next: State, forced: boolean): boolean {
+    const { linearized } = this;
+    linearized.set(call.op);
+    if (!this.memo.addIfAbsent(linearized, this.stateId(this.model.stateKey(next)))) {
+      linearized.clear(call.op);
+      return false;
+    }
+    this.stackCalls.push(call);
+    this.stackStates.push(this.state);
+    this.stackForced.push(forced);
+    this.state = next;
+    lift(call);
+    this.scanForFree = true;
+    if (this.operations[call.op]!.return !== Infinity && --this.unplacedDeterminate === 0) {
+      this.statusValue = 'linearizable';
+    }
+    if (this.stackCalls.length > this.longest.length) this.longest = this.stackCalls.map((node) => node.op);
+    return true;
+  }
+
+  /** Undoes placements until one that had alternatives, which the scan resumes after. */
+  private backtrack(): void {
+    for (;;) {
+      const call = this.stackCalls.pop();
+      if (call === undefined) {
+        this.statusValue = 'illegal';
+        return;
+      }
+      const forced = this.stackForced.pop()!;
+      this.state = this.stackStates.pop()!;
+      this.linearized.clear(call.op);
+      unlift(call);
+      if (this.operations[call.op]!.return !== Infinity) this.unplacedDeterminate++;
+      if (!forced) {
+        this.entry = call.next;
+        return;
       }
     }
-    this.state = state;
-    this.entry = entry;
-    return this.statusValue;
   }
 
   private stateId(key: string): number {

@@ -48,6 +48,21 @@ export interface Model<State, Input, Output> {
   partition?(operations: Operation<Input, Output>[]): Partition<Input, Output>[];
   /** True if the operation never changes the state: indeterminate ones can then be dropped. */
   isReadOnly?(input: Input): boolean;
+  /**
+   * True if this operation, with this result, leaves every state it is legal in unchanged (a
+   * read; a cas known to have failed). Such operations are placed as soon as they fit, with no
+   * backtracking over where else they could go. Must not hold for an operation that changes some
+   * state, even if it changes none in the state at hand (a write of the current value).
+   */
+  neverChangesState?(input: Input, output: Output, outputKnown: boolean): boolean;
+  /**
+   * Optional sound simplification, applied before partitioning: drop indeterminate operations
+   * whose effect no completed operation observed (leaving them out is then always consistent),
+   * or bound their return by the first completion that observed them. Without it, every
+   * indeterminate operation stays concurrent with the rest of the history, which the search pays
+   * for at every step.
+   */
+  reduce?(operations: Operation<Input, Output>[]): Operation<Input, Output>[];
   describeOperation(input: Input, output: Output, outputKnown: boolean): string;
   describeState(state: State): string;
 }

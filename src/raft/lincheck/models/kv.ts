@@ -39,6 +39,7 @@ export const kvModel: Model<string, KvInput, KvOutput> = {
   },
   stateKey: (state) => state,
   isReadOnly: (input) => input.op === 'get',
+  neverChangesState: (input, _output, outputKnown) => outputKnown && input.op === 'get',
   partition(operations) {
     const byKey = new Map<string, KvOperation[]>();
     for (const op of operations) {
@@ -51,6 +52,25 @@ export const kvModel: Model<string, KvInput, KvOutput> = {
       label: `key ${JSON.stringify(key)}`,
       operations: byKey.get(key)!,
     }));
+  },
+  reduce(operations) {
+    // An indeterminate put/append whose value no completed get of its key contains was never
+    // observed: wherever it might have landed, no get followed it before a put replaced it (a get
+    // after it would contain its value), so leaving it out is equally consistent. Values are
+    // matched as substrings, which only ever keeps more than necessary.
+    const readsByKey = new Map<string, string[]>();
+    for (const op of operations) {
+      if (op.input.op !== 'get' || op.return === Infinity || op.output.value === undefined) continue;
+      let reads = readsByKey.get(op.input.key);
+      if (reads === undefined) readsByKey.set(op.input.key, (reads = []));
+      reads.push(op.output.value);
+    }
+    return operations.filter((op) => {
+      if (op.return !== Infinity || op.input.op === 'get') return true;
+      const value = requireValue(op.input);
+      if (value === '') return op.input.op === 'put'; // appending "" changes nothing
+      return (readsByKey.get(op.input.key) ?? []).some((read) => read.includes(value));
+    });
   },
   describeOperation(input, output, outputKnown) {
     const key = JSON.stringify(input.key);

@@ -47,6 +47,8 @@ export const registerModel: Model<RegisterState, RegisterInput, RegisterOutput> 
   },
   stateKey: (state) => (state === null ? 'nil' : typeof state === 'number' ? `n${state}` : `s${state}`),
   isReadOnly: (input) => input.op === 'read',
+  neverChangesState: (input, output, outputKnown) =>
+    outputKnown && (input.op === 'read' || (input.op === 'cas' && output.ok === false)),
   describeOperation(input, output, outputKnown) {
     switch (input.op) {
       case 'read':

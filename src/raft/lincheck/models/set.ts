@@ -54,6 +54,37 @@ export const setModel: Model<SetState, SetInput, SetOutput> = {
   },
   stateKey: (state) => state.key,
   isReadOnly: (input) => input.op === 'read',
+  neverChangesState: (input, _output, outputKnown) => outputKnown && input.op === 'read',
+  reduce(operations) {
+    // An indeterminate add whose element no completed read contains was never observed (every
+    // read after it would contain the element): leave it out. If it is the only add of an element
+    // that some read saw, it took effect before the earliest such read returned: give it that
+    // return time, so the search no longer treats it as concurrent with the whole future.
+    const addsOf = new Map<string, number>();
+    const firstSeen = new Map<string, number>();
+    for (const op of operations) {
+      if (op.input.op === 'add') addsOf.set(elementKey(op.input.value), (addsOf.get(elementKey(op.input.value)) ?? 0) + 1);
+      else if (op.return !== Infinity && op.output.values !== undefined) {
+        for (const value of op.output.values) {
+          const key = elementKey(value);
+          firstSeen.set(key, Math.min(firstSeen.get(key) ?? Infinity, op.return));
+        }
+      }
+    }
+    const reduced: typeof operations = [];
+    for (const op of operations) {
+      if (op.return !== Infinity || op.input.op !== 'add') {
+        reduced.push(op);
+        continue;
+      }
+      const key = elementKey(op.input.value);
+      const seen = firstSeen.get(key);
+      if (seen === undefined) continue;
+      // An add's output is empty, so a finite return claims nothing about it.
+      reduced.push(addsOf.get(key) === 1 && seen >= op.call ? { ...op, return: seen } : op);
+    }
+    return reduced;
+  },
   describeOperation(input, output, outputKnown) {
     if (input.op === 'add') return `add(${elementKey(input.value)})`;
     if (!outputKnown || output.values === undefined) return 'read() -> ?';
