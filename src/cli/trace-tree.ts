@@ -56,6 +56,8 @@ export function formatDurationNs(ns: bigint): string {
   return `${(n / 1_000_000_000).toFixed(3)}s`;
 }
 
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 const KIND = ['', 'internal', 'server', 'client', 'producer', 'consumer'];
 
 export function renderTree(traceIdHex: string, spans: FlatSpan[]): string {
@@ -76,7 +78,7 @@ export function renderTree(traceIdHex: string, spans: FlatSpan[]): string {
   const traceEnd = spans.reduce((m, s) => (s.endNs > m ? s.endNs : m), spans[0]!.endNs);
   const services = new Set(spans.map((s) => s.service));
   const lines = [
-    `Trace ${traceIdHex}  ${spans.length} spans, ${services.size} services, ${formatDurationNs(traceEnd - traceStart)}`,
+    `Trace ${traceIdHex}  ${plural(spans.length, 'span')}, ${plural(services.size, 'service')}, ${formatDurationNs(traceEnd - traceStart)}`,
   ];
   const visited = new Set<string>();
   const walk = (span: FlatSpan, prefix: string, connector: string): void => {
