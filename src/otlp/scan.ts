@@ -61,8 +61,10 @@ const V_OTHER = 5;
 const INTERN_SLOTS = 4096;
 const INTERN_MASK = INTERN_SLOTS - 1;
 const INTERN_MAX_BYTES = 40;
-const internArena = new Uint8Array(INTERN_SLOTS * INTERN_MAX_BYTES);
-const internView = new DataView(internArena.buffer);
+const INTERN_WORDS = INTERN_MAX_BYTES / 4;
+/** Per slot: the cached bytes as 32-bit words, the 0-3 trailing bytes, the length, the string. */
+const internWords = new Uint32Array(INTERN_SLOTS * INTERN_WORDS);
+const internTails = new Uint8Array(INTERN_SLOTS * 4);
 const internLength = new Int32Array(INTERN_SLOTS).fill(-1);
 const internStrings: string[] = new Array<string>(INTERN_SLOTS).fill('');
 
@@ -272,18 +274,21 @@ class Scanner {
       } else {
         slot = (buf[start]! | (buf[end - 1]! << 8) | (n << 16)) & INTERN_MASK;
       }
-      const off = slot * INTERN_MAX_BYTES;
+      const words = n >>> 2;
+      const off = slot * INTERN_WORDS;
       if (internLength[slot] === n) {
         let k = 0;
-        for (; k + 4 <= n; k += 4) if (internView.getUint32(off + k, true) !== view.getUint32(start + k, true)) break;
-        if (k + 4 > n) {
-          for (; k < n; k++) if (internArena[off + k] !== buf[start + k]) break;
-          if (k === n) return internStrings[slot]!;
+        while (k < words && internWords[off + k] === view.getUint32(start + 4 * k, true)) k++;
+        if (k === words) {
+          let t = 4 * words;
+          while (t < n && internTails[slot * 4 + t - 4 * words] === buf[start + t]) t++;
+          if (t === n) return internStrings[slot]!;
         }
       }
       if (!this.isAscii(start, end)) return this.decodeUtf8(start, end, field);
       const str = this.node.latin1Slice(start, end);
-      for (let k = 0; k < n; k++) internArena[off + k] = buf[start + k]!;
+      for (let k = 0; k < words; k++) internWords[off + k] = view.getUint32(start + 4 * k, true);
+      for (let t = 4 * words; t < n; t++) internTails[slot * 4 + t - 4 * words] = buf[start + t]!;
       internLength[slot] = n;
       internStrings[slot] = str;
       return str;
