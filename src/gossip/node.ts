@@ -1,6 +1,7 @@
 /**
  * A standalone gossip member, for tests and experiments:
- *   tsx src/gossip/node.ts --bind 127.0.0.2:0 --join 127.0.0.1:7946 --name n2 [--zone z] [--set key=value]
+ *   tsx src/gossip/node.ts --bind 127.0.0.2:0 --join 127.0.0.1:7946 --name n2 [--zone z]
+ *       [--service peer=127.0.0.2:7947] [--tag role=ingest] [--set probeIntervalMs=1000]
  * Prints one JSON object per line: {"type":"listening",...} once bound, then every membership
  * event. SIGTERM/SIGINT leave gracefully, then exit. A "members" line on stdin prints a snapshot.
  */
@@ -16,6 +17,8 @@ const { values } = parseArgs({
     join: { type: 'string', multiple: true },
     name: { type: 'string' },
     zone: { type: 'string', default: '' },
+    service: { type: 'string', multiple: true },
+    tag: { type: 'string', multiple: true },
     set: { type: 'string', multiple: true },
   },
   strict: true,
@@ -38,9 +41,19 @@ for (const kv of values.set ?? []) {
   (config as Record<string, unknown>)[key] = typeof current === 'boolean' ? raw === 'true' : Number(raw);
 }
 
+function pairs(list: string[] | undefined, flag: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of list ?? []) {
+    const j = kv.indexOf('=');
+    if (j <= 0) throw new Error(`--${flag} must be key=value, got "${kv}"`);
+    out[kv.slice(0, j)] = kv.slice(j + 1);
+  }
+  return out;
+}
+
 const name = values.name ?? `${bindHost}:${port}`;
 const host = new GossipHost({ name, bindHost, port, advertiseHost: values.advertise, config,
-  meta: { services: {}, zone: values.zone, version: '0.1.0', tags: {} } });
+  meta: { services: pairs(values.service, 'service'), zone: values.zone, version: '0.1.0', tags: pairs(values.tag, 'tag') } });
 host.on('event', (e) => out({ type: 'event', event: e.type, member: e.member.name, addr: e.member.addr,
   incarnation: e.member.incarnation, status: e.member.status }));
 

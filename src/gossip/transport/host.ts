@@ -136,7 +136,15 @@ export class GossipHost extends EventEmitter {
     this.pump();
     const deadline = Date.now() + timeoutMs;
     while (!core.leaveBroadcastDone() && Date.now() < deadline) {
-      await new Promise<void>((resolve) => this.once('pumped', resolve));
+      // Re-check after every pump of the core, or at the deadline if nothing happens.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, Math.max(1, deadline - Date.now()));
+        function done(): void {
+          clearTimeout(timer);
+          resolve();
+        }
+        this.once('pumped', done);
+      });
     }
   }
 
