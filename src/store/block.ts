@@ -12,7 +12,8 @@ import type { AttrValue, IndexedAttribute, ResourceRef } from '../otlp/model.js'
 import { Bloom } from './bloom.js';
 import type { HeadTrace } from './head.js';
 import { attrKeyPrefix, canonicalValue, nameTerm, serviceTerm, statusTerm, tagValueOf, valueIndexable } from './terms.js';
-import { compareBytes, encodeTrace } from './trace-merge.js';
+import { sizeTrace, writeTrace, type SizedTrace } from './encode.js';
+import { compareBytes, groupParts } from './trace-merge.js';
 import type { TagValue } from './types.js';
 
 export const DIR_ENTRY_BYTES = 56;
@@ -252,6 +253,12 @@ class AttrIndex {
   }
 }
 
+/** A seal runs on the event loop beside the writers: it pauses this often so acknowledgements keep flowing. */
+const YIELD_EVERY_TRACES = 1000;
+function yieldToWriters(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 function postTerm(map: Map<string, number[]>, term: string, ordinal: number): void {
   const list = map.get(term);
   if (list) pushOrdinal(list, ordinal);
@@ -262,18 +269,17 @@ function postTerm(map: Map<string, number[]>, term: string, ordinal: number): vo
  * Builds one block from the head traces of one tenant. `olderMayHave` says whether an older block
  * of this tenant may hold the trace (so the new part is flagged split).
  */
-export function buildBlock(
+export async function buildBlock(
   id: number,
   tenant: string,
   traces: HeadTrace[],
   ingest: { minMs: number; maxMs: number },
   limits: BlockLimits,
   olderMayHave: (traceId: Uint8Array) => boolean,
-): BuiltBlock {
+): Promise<BuiltBlock> {
   if (traces.length === 0) throw new Error('buildBlock: no traces');
   const sorted = traces.slice().sort((a, b) => compareTraces(a.startNs, a.traceId, b.startNs, b.traceId));
   const dir = Buffer.alloc(sorted.length * DIR_ENTRY_BYTES);
-  const data: Uint8Array[] = [];
   const bloom = Bloom.forKeys(sorted.length);
   const spanAttrs = new AttrIndex(limits);
   const resourceAttrs = new AttrIndex(limits);
@@ -287,18 +293,28 @@ export function buildBlock(
   let spanCount = 0;
   let maxEndNs = 0n;
 
+  // Pass 1 sizes every record so pass 2 writes the whole data file into one buffer.
+  const sized = new Array<SizedTrace>(sorted.length);
+  let dataBytes = 0;
   for (let ordinal = 0; ordinal < sorted.length; ordinal++) {
+    if (ordinal % YIELD_EVERY_TRACES === YIELD_EVERY_TRACES - 1) await yieldToWriters();
+    sized[ordinal] = sizeTrace(groupParts([...sorted[ordinal]!.spans.values()], true)); // unique by span id already
+    dataBytes += sized[ordinal]!.total;
+  }
+  const dataBuf = Buffer.allocUnsafe(dataBytes);
+  for (let ordinal = 0; ordinal < sorted.length; ordinal++) {
+    if (ordinal % YIELD_EVERY_TRACES === YIELD_EVERY_TRACES - 1) await yieldToWriters();
     const t = sorted[ordinal]!;
-    const parts = [...t.spans.values()]; // unique by span id already
-    const record = encodeTrace(parts, true);
+    const parts = [...t.spans.values()];
+    const length = sized[ordinal]!.total;
+    if (writeTrace(sized[ordinal]!, dataBuf, offset) !== offset + length) throw new Error('buildBlock: record size mismatch');
     let flags = 0;
     if (olderMayHave(t.traceId)) {
       flags |= FLAG_SPLIT;
       split.push(ordinal);
     }
-    writeDirEntry(dir, ordinal, { traceId: t.traceId, startNs: t.startNs, endNs: t.endNs, offset, length: record.length, shard: t.shard, flags });
-    data.push(record);
-    offset += record.length;
+    writeDirEntry(dir, ordinal, { traceId: t.traceId, startNs: t.startNs, endNs: t.endNs, offset, length, shard: t.shard, flags });
+    offset += length;
     bloom.add(t.traceId);
     if (t.endNs > maxEndNs) maxEndNs = t.endNs;
     let lastRes: ResourceRef | undefined;
@@ -343,5 +359,6 @@ export function buildBlock(
     spanTags: spanEmit.tags, resourceTags: resourceEmit.tags,
     services: [...services.keys()], operations: ops,
   };
-  return { meta, data, dir, postings };
+  if (offset !== dataBytes) throw new Error(`buildBlock: wrote ${offset} of ${dataBytes} bytes`);
+  return { meta, data: [dataBuf], dir, postings };
 }

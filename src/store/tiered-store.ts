@@ -337,7 +337,7 @@ export class TieredStore implements Store {
       if (traces.size === 0) continue;
       const id = this.nextBlockId++;
       const older = [...this.blocks.values()].filter((m) => m.tenant === tenant).map((m) => this.blooms.get(m.id)!);
-      const b = buildBlock(id, tenant, [...traces.values()], { minMs: head.minIngestMs, maxMs: head.maxIngestMs }, this.cfg.blockLimits,
+      const b = await buildBlock(id, tenant, [...traces.values()], { minMs: head.minIngestMs, maxMs: head.maxIngestMs }, this.cfg.blockLimits,
         (traceId) => older.some((bl) => bl.mayHave(traceId)));
       await this.writeFileDurably(path.join(this.blocksDir, `${id}.dat`), b.data);
       await this.writeFileDurably(path.join(this.blocksDir, `${id}.dir`), [b.dir]);

@@ -2,7 +2,8 @@
  * Merging the parts of one trace (memory head, several blocks) into one deduplicated whole:
  * span views and summary for search, resource/scope groups for trace-by-id.
  */
-import { encodeTracesData, type ResourceGroup } from '../otlp/assemble.js';
+import type { ResourceGroup } from '../otlp/assemble.js';
+import { sizeTrace, writeTrace } from './encode.js';
 import type { ResourceRef, ScopeRef, SpanBatch, SpanRecord } from '../otlp/model.js';
 import type { SpanView, TraceSummary, TraceView } from './types.js';
 
@@ -142,7 +143,10 @@ export function groupParts(parts: SpanPart[], unique = false): ResourceGroup[] {
 
 /** Encoded TracesData of the parts; `unique` when the caller knows no span id repeats. */
 export function encodeTrace(parts: SpanPart[], unique = false): Uint8Array {
-  return encodeTracesData(groupParts(parts, unique));
+  const sized = sizeTrace(groupParts(parts, unique));
+  const buf = Buffer.allocUnsafe(sized.total);
+  writeTrace(sized, buf, 0);
+  return buf;
 }
 
 /** A deduplicated SpanBatch of the given parts, with shared resources and scopes. */
