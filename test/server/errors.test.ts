@@ -103,12 +103,18 @@ describe('ingest errors', () => {
     await expectStillServing();
   });
 
-  it('a valid gzip body is accepted', async () => {
+  it('valid gzip bodies are accepted over HTTP and gRPC', async () => {
     const traceId = newTraceId();
     const res = await postOtlp(node.http('/v1/traces'), gzipSync(traceRequest([{ traceId }, { traceId }]).body), { 'content-encoding': 'gzip' });
     expect(res.status).toBe(200);
     const trace = (await (await fetch(node.jaeger(`/api/v3/traces/${traceId.toString('hex')}`))).json()) as { result: { resourceSpans: { scopeSpans: { spans: unknown[] }[] }[] } };
     expect(trace.result.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans))).toHaveLength(2);
+
+    const compressing = new RawGrpcClient(node.ports.grpc, { 'grpc.default_compression_algorithm': 2 });
+    const grpcTrace = newTraceId();
+    expect((await compressing.export('trace', traceRequest([{ traceId: grpcTrace }]).body)).code).toBe(0);
+    compressing.close();
+    expect((await fetch(node.jaeger(`/api/v3/traces/${grpcTrace.toString('hex')}`))).status).toBe(200);
   });
 
   it('gRPC message over the limit (also gzip-compressed) → RESOURCE_EXHAUSTED', async () => {
@@ -233,6 +239,8 @@ describe('ingest errors', () => {
     expect(res.status).toBe(400);
     const ok = await postOtlp(node.http('/v1/traces'), traceRequest([{}]).body, { 'x-consistency': 'quorum' });
     expect(ok.status).toBe(200);
+    expect((await grpc.export('trace', traceRequest([{}]).body, { 'x-consistency': 'sometimes' })).code).toBe(3);
+    expect((await grpc.export('trace', traceRequest([{}]).body, { 'x-consistency': 'one' })).code).toBe(0);
     expect((await fetch(node.query('/api/search'), { headers: { 'x-consistency': 'any' } })).status).toBe(400);
     expect((await fetch(node.jaeger('/api/services'), { headers: { 'x-consistency': 'bogus' } })).status).toBe(400);
     expect((await fetch(node.jaeger('/api/services'), { headers: { 'x-consistency': 'one' } })).status).toBe(200);

@@ -9,7 +9,7 @@ import { OTLPTraceExporter as GrpcExporter } from '@opentelemetry/exporter-trace
 import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { otlpTypes } from '../../src/otlp/proto.js';
 import { startNode, tempDir, type NodeProcess } from './harness.js';
@@ -29,11 +29,12 @@ afterAll(async () => {
 const nowSec = Math.floor(Date.now() / 1000);
 
 /** Records one trace with every attribute type the JS SDK supports, events, links, status and dropped counts. */
-async function recordTrace(label: string): Promise<ReadableSpan[]> {
+/** The SDK sends the spans through `exporter` (batch processor); an in-memory copy is the expectation. */
+async function recordTrace(label: string, exporter: SpanExporter): Promise<ReadableSpan[]> {
   const memory = new InMemorySpanExporter();
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': `roundtrip-${label}`, 'service.version': '1.0.0', 'host.cores': 2, 'deployment.canary': false }),
-    spanProcessors: [new SimpleSpanProcessor(memory)],
+    spanProcessors: [new SimpleSpanProcessor(memory), new BatchSpanProcessor(exporter, { scheduledDelayMillis: 60_000 })],
     spanLimits: { eventCountLimit: 2, linkCountLimit: 1 },
   });
   const tracer = provider.getTracer(`roundtrip-scope-${label}`, '1.2.3');
@@ -63,8 +64,9 @@ async function recordTrace(label: string): Promise<ReadableSpan[]> {
   producer.setStatus({ code: SpanStatusCode.OK });
   producer.end([nowSec - 4, 2]);
   root.end([nowSec - 4, 999_999_999]);
-  await provider.forceFlush();
   const spans = memory.getFinishedSpans().slice();
+  // forceFlush resolves after the exporter reported; a failed export surfaces as missing spans below.
+  await provider.forceFlush();
   await provider.shutdown();
   return spans;
 }
@@ -73,12 +75,6 @@ function randomHex(bytes: number): string {
   let out = '';
   for (let i = 0; i < bytes; i++) out += Math.floor(Math.random() * 256).toString(16).padStart(2, '0');
   return /^0+$/.test(out) ? randomHex(bytes) : out;
-}
-
-function exportWith(exporter: SpanExporter, spans: ReadableSpan[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    exporter.export(spans, (result) => (result.code === 0 ? resolve() : reject(result.error ?? new Error('export failed'))));
-  });
 }
 
 async function readApiV3(traceId: string): Promise<NormSpan[]> {
@@ -136,28 +132,19 @@ async function expectEverywhere(expected: NormSpan[]): Promise<void> {
 
 describe('OpenTelemetry SDK round trip', () => {
   it('OTLP/gRPC exporter: every field comes back', async () => {
-    const spans = await recordTrace('grpc');
-    const exporter = new GrpcExporter({ url: `http://127.0.0.1:${node.ports.grpc}` });
-    await exportWith(exporter, spans);
-    await exporter.shutdown();
+    const spans = await recordTrace('grpc', new GrpcExporter({ url: `http://127.0.0.1:${node.ports.grpc}` }));
     const expected = normalizeSdk(spans);
     expect(expected[0]!.droppedEventsCount + expected[1]!.droppedEventsCount + expected[2]!.droppedEventsCount).toBe(1);
     await expectEverywhere(expected);
   });
 
   it('OTLP/HTTP protobuf exporter: every field comes back', async () => {
-    const spans = await recordTrace('proto');
-    const exporter = new ProtoExporter({ url: node.http('/v1/traces') });
-    await exportWith(exporter, spans);
-    await exporter.shutdown();
+    const spans = await recordTrace('proto', new ProtoExporter({ url: node.http('/v1/traces') }));
     await expectEverywhere(normalizeSdk(spans));
   });
 
   it('OTLP/HTTP JSON exporter: every field comes back', async () => {
-    const spans = await recordTrace('json');
-    const exporter = new JsonExporter({ url: node.http('/v1/traces') });
-    await exportWith(exporter, spans);
-    await exporter.shutdown();
+    const spans = await recordTrace('json', new JsonExporter({ url: node.http('/v1/traces') }));
     await expectEverywhere(normalizeSdk(spans));
   });
 
