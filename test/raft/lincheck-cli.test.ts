@@ -84,9 +84,14 @@ describe('lincheck CLI', () => {
   });
 
   it('exits 2 on bad usage or a missing file', async () => {
-    expect((await lincheck('--model', 'queue', 'x')).code).toBe(2);
-    expect((await lincheck('--model', 'kv')).code).toBe(2);
-    const missing = await lincheck('--model', 'kv', join(dir, 'nope.edn'));
+    const [badModel, noFile, missing] = await Promise.all([
+      lincheck('--model', 'queue', 'x'),
+      lincheck('--model', 'kv'),
+      lincheck('--model', 'kv', join(dir, 'nope.edn')),
+    ]);
+    expect(badModel.code).toBe(2);
+    expect(badModel.stderr).toMatch(/--model must be one of register, kv, set/);
+    expect(noFile.code).toBe(2);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/cannot read/);
   });
@@ -94,9 +99,9 @@ describe('lincheck CLI', () => {
   it('checks Jepsen register logs', async () => {
     const row = (p: number, type: string, f: string, value: string): string => `INFO  jepsen.util - ${p}\t:${type}\t:${f}\t${value}`;
     const ok = file('register-ok.log', [row(0, 'invoke', 'write', '1'), row(0, 'ok', 'write', '1'), row(1, 'invoke', 'cas', '[1 2]'), row(1, 'ok', 'cas', '[1 2]')]);
-    expect((await lincheck('--model', 'register', ok)).code).toBe(0);
     const bad = file('register-bad.log', [row(0, 'invoke', 'write', '1'), row(0, 'ok', 'write', '1'), row(1, 'invoke', 'cas', '[1 2]'), row(1, 'fail', 'cas', '[1 2]')]);
-    const run = await lincheck('--model', 'register', bad);
+    const [good, run] = await Promise.all([lincheck('--model', 'register', ok), lincheck('--model', 'register', bad)]);
+    expect(good.code).toBe(0);
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('cas(1 -> 2) -> failed');
   });

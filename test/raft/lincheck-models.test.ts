@@ -184,3 +184,39 @@ describe('grow-only set model', () => {
     expect(checkHistory(setModel, [...base, readSet(2, [1, 2], 3, 4), readSet(2, [1], 5, 6)]).linearizable).toBe(false);
   });
 });
+
+describe('model reductions of indeterminate operations', () => {
+  it('kv drops lost writes no get observed, and keeps observed ones', () => {
+    const unseen = append(1, 'k', 'zz', 2, LOST);
+    const seen = append(2, 'k', 'b', 3, LOST);
+    const ops = [append(0, 'k', 'a', 0, 1), unseen, seen, get(3, 'k', 'ab', 10, 11), append(4, 'k', '', 12, LOST)];
+    const reduced = kvModel.reduce!(ops);
+    expect(reduced).toEqual([ops[0], seen, ops[3]]);
+    expect(checkHistory(kvModel, ops).linearizable).toBe(true);
+  });
+
+  it('set drops unobserved lost adds and bounds an observed one by the first read that saw it', () => {
+    const unseen = add(1, 7, 2, LOST);
+    const seen = add(2, 8, 3, LOST);
+    const ops = [add(0, 1, 0, 1), unseen, seen, readSet(3, [1], 4, 5), readSet(3, [1, 8], 20, 21), readSet(4, [1, 8], 30, 31)];
+    const reduced = setModel.reduce!(ops);
+    expect(reduced.map((op) => [op.input, op.return])).toEqual([
+      [{ op: 'add', value: 1 }, 1],
+      [{ op: 'add', value: 8 }, 21],
+      [{ op: 'read' }, 5],
+      [{ op: 'read' }, 21],
+      [{ op: 'read' }, 31],
+    ]);
+    expect(checkHistory(setModel, ops).linearizable).toBe(true);
+    // Seen, then unseen: still caught after the reduction.
+    const flicker = [...ops, readSet(5, [1], 40, 41)];
+    expect(checkHistory(setModel, flicker).linearizable).toBe(false);
+  });
+
+  it('set keeps an observed lost add unbounded when another add of the element exists', () => {
+    const lost = add(1, 8, 2, LOST);
+    const ops = [lost, readSet(3, [8], 4, 5), add(2, 8, 10, 11)];
+    expect(setModel.reduce!(ops)).toContain(lost);
+    expect(checkHistory(setModel, ops).linearizable).toBe(true);
+  });
+});
