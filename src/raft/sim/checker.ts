@@ -118,6 +118,41 @@ export class SafetyChecker {
     }
   }
 
+  /**
+   * Leader completeness, checked on what could happen next rather than only on what did: a live
+   * node whose log lacks a committed entry must not be able to win an election now, i.e. there
+   * must be no majority of its own configuration made of live nodes whose logs are no more
+   * up-to-date than its own (each of them would grant it a vote once leases expire). Sound for
+   * correct Raft (the proof of Leader Completeness is exactly this), and it flags the danger
+   * state left by a broken commit or membership rule without waiting for the losing schedule.
+   */
+  checkPotentialLeaders(cores: readonly { id: NodeId; core: RaftCore }[]): void {
+    const maxC = this.maxCommitted;
+    const committed = this.committedTerm.get(maxC);
+    if (maxC === 0 || committed === undefined) return;
+    const tips = cores.map(({ id, core }) => {
+      const lastIndex = core.lastIndex();
+      return { id, core, lastIndex, lastTerm: core.logTerm(lastIndex) ?? 0 };
+    });
+    for (const n of tips) {
+      if (maxC < n.core.firstIndex()) continue; // its snapshot covers the committed prefix
+      if (n.lastIndex >= maxC && n.core.logTerm(maxC) === committed) continue;
+      const conf = n.core.confState();
+      if (!conf.voters.includes(n.id)) continue;
+      let grants = 0;
+      for (const v of tips) {
+        if (!conf.voters.includes(v.id)) continue;
+        if (v.lastTerm < n.lastTerm || (v.lastTerm === n.lastTerm && v.lastIndex <= n.lastIndex)) grants++;
+      }
+      if (grants >= Math.floor(conf.voters.length / 2) + 1) {
+        throw new SimViolation(
+          'leader-completeness',
+          `${n.id} lacks committed entry (${maxC}, t${committed}) yet a majority of its configuration {${conf.voters.join(',')}} would elect it`,
+        );
+      }
+    }
+  }
+
   /** After a step that moved a commit point, check every live node, not just the one that stepped. */
   takeCommitPointsChanged(): boolean {
     const changed = this.commitPointsChanged;

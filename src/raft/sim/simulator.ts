@@ -200,6 +200,12 @@ export class Simulation {
     return node;
   }
 
+  private liveCores(): { id: NodeId; core: RaftCore }[] {
+    const out: { id: NodeId; core: RaftCore }[] = [];
+    for (const n of this.nodes.values()) if (n.core) out.push({ id: n.id, core: n.core });
+    return out;
+  }
+
   private alive(): SimNode[] {
     return [...this.nodes.values()].filter((n) => n.core !== null);
   }
@@ -227,6 +233,7 @@ export class Simulation {
     }
     this.serveReads(node);
     this.checker.afterStep(node.id, core);
+    this.checker.checkPotentialLeaders(this.liveCores());
     if (this.checker.takeCommitPointsChanged()) {
       for (const other of this.nodes.values()) if (other.core && other !== node) this.checker.checkNode(other.id, other.core);
     }
