@@ -26,6 +26,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '1,16,64' },
     systems: { type: 'string', default: 'ours,etcd' },
     'cpu-prof': { type: 'string' },
+    'node-stats': { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
     out: { type: 'string', default: 'bench/results/raft.md' },
   },
@@ -103,68 +104,87 @@ async function runCell(system: Cell['system'], size: number, concurrency: number
   return cell;
 }
 
-async function benchOurs(baseDir: string): Promise<Cell[]> {
-  const nodeFlags = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [];
-  const cluster = await LocalCluster.create(3, path.join(baseDir, 'ours'), [], nodeFlags);
-  await cluster.startAll();
-  const addresses = new Map(cluster.nodes.map((n) => [n.id, n.client]));
-  const cells: Cell[] = [];
-  try {
-    // Wait for a leader that commits.
-    const probe = new KvRouter(addresses);
-    const deadline = Date.now() + 20_000;
-    while (!(await probe.request('put', 'probe', 'x', 2000)).ok) {
-      if (Date.now() > deadline) throw new Error('our cluster did not become writable');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const leaderId = probe.currentTarget;
-    probe.close();
-    for (const size of sizes) {
-      for (const concurrency of concurrencies) {
-        const routers: KvRouter[] = [];
-        cells.push(
-          await runCell('ours', size, concurrency, () => {
-            const router = new KvRouter(addresses);
-            routers.push(router);
-            // Start at the leader; the router follows hints if leadership moves.
-            return async (key, value) => (await router.request('put', key, value, 10_000, undefined)).ok;
-          }),
-        );
-        for (const r of routers) r.close();
-      }
-    }
-    void leaderId;
-  } finally {
-    await cluster.stopAll(); // SIGTERM: lets --cpu-prof write its profiles
-  }
-  return cells;
+interface System {
+  name: Cell['system'];
+  makePut(size: number, concurrency: number): { put: () => PutFn; done: () => void };
+  stop(): Promise<void>;
 }
 
-async function benchEtcd(baseDir: string): Promise<Cell[]> {
+async function startOurs(baseDir: string): Promise<System> {
+  const nodeFlags = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [];
+  const cluster = await LocalCluster.create(3, path.join(baseDir, 'ours'), values['node-stats'] ? ['--stats'] : [], nodeFlags);
+  await cluster.startAll();
+  const addresses = new Map(cluster.nodes.map((n) => [n.id, n.client]));
+  const probe = new KvRouter(addresses);
+  const deadline = Date.now() + 20_000;
+  while (!(await probe.request('put', 'probe', 'x', 2000)).ok) {
+    if (Date.now() > deadline) throw new Error('our cluster did not become writable');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  probe.close();
+  return {
+    name: 'ours',
+    makePut() {
+      const routers: KvRouter[] = [];
+      return {
+        put: () => {
+          const router = new KvRouter(addresses);
+          routers.push(router);
+          return async (key, value) => (await router.request('put', key, value, 10_000)).ok;
+        },
+        done: () => routers.forEach((r) => r.close()),
+      };
+    },
+    async stop() {
+      await cluster.stopAll(); // SIGTERM: lets --cpu-prof write its profiles
+      if (values['node-stats']) for (const n of cluster.nodes) console.log(n.stderrTail.trim());
+    },
+  };
+}
+
+async function startEtcd(baseDir: string): Promise<System> {
   const cluster = await EtcdCluster.create(path.join(baseDir, 'etcd'));
   await cluster.start();
+  const leader = (await cluster.leader()) as EtcdMember;
+  return {
+    name: 'etcd',
+    makePut(size, concurrency) {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+      const valueB64 = Buffer.from('v'.repeat(size)).toString('base64');
+      return {
+        put: () => async (key) => {
+          try {
+            await postJson(leader, '/v3/kv/put', { key: Buffer.from(key).toString('base64'), value: valueB64 }, agent);
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        done: () => agent.destroy(),
+      };
+    },
+    stop: () => cluster.stop(),
+  };
+}
+
+/**
+ * Both clusters run side by side (the idle one only heartbeats) and each cell runs on one, then
+ * the other, alternating which goes first: the machine is shared, so load from elsewhere hits
+ * both systems alike instead of whichever happened to run during a busy minute.
+ */
+async function runMatrix(started: System[]): Promise<Cell[]> {
   const cells: Cell[] = [];
-  try {
-    const leader = (await cluster.leader()) as EtcdMember;
-    for (const size of sizes) {
-      for (const concurrency of concurrencies) {
-        const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
-        const valueB64 = Buffer.from('v'.repeat(size)).toString('base64');
-        cells.push(
-          await runCell('etcd', size, concurrency, () => async (key) => {
-            try {
-              await postJson(leader, '/v3/kv/put', { key: Buffer.from(key).toString('base64'), value: valueB64 }, agent);
-              return true;
-            } catch {
-              return false;
-            }
-          }),
-        );
-        agent.destroy();
+  let flip = false;
+  for (const size of sizes) {
+    for (const concurrency of concurrencies) {
+      const order = flip ? [...started].reverse() : started;
+      flip = !flip;
+      for (const system of order) {
+        const { put, done } = system.makePut(size, concurrency);
+        cells.push(await runCell(system.name, size, concurrency, put));
+        done();
       }
     }
-  } finally {
-    await cluster.stop();
   }
   return cells;
 }
@@ -201,7 +221,7 @@ function report(cells: Cell[], fsync: { p50ms: number }, etcd: string | null): s
   lines.push(`- Disk: fdatasync of a 4 KiB append, p50 ${fsync.p50ms.toFixed(2)} ms (data dirs under ${os.tmpdir()})`);
   lines.push(`- etcd: ${etcd ?? 'not installed'} (Debian etcd-server), v3 JSON gateway \`POST /v3/kv/put\`, base64 key/value, keep-alive HTTP, requests sent to the leader`);
   lines.push(`- Ours: \`src/raft/kv/node.ts\` ×3 on 127.0.0.1–3, msgpack over TCP, fsync'd group commit; requests to the leader`);
-  lines.push(`- Workload: P closed-loop proposers, each putting S-byte values to 64 keys of its own; ${warmupSeconds} s warm-up then ${seconds} s measured per cell; client in one Node process`);
+  lines.push(`- Workload: P closed-loop proposers, each putting S-byte values to 64 keys of its own; ${warmupSeconds} s warm-up then ${seconds} s measured per cell; client in one Node process; both clusters up side by side, each cell run on one then the other (order alternating)`);
   lines.push('- Latency: client-observed time from request to acknowledgement (committed on a majority with fsync, applied)', '');
   lines.push('| entry | proposers | ours puts/s | ours MiB/s | ours p50 / p99 ms | etcd puts/s | etcd MiB/s | etcd p50 / p99 ms | MiB/s ratio |');
   lines.push('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
@@ -226,12 +246,18 @@ const baseDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-raft-'));
 try {
   const fsync = fsyncProbe(baseDir);
   console.log(`fdatasync p50 ${fsync.p50ms.toFixed(2)} ms; nproc ${os.cpus().length}`);
-  const cells: Cell[] = [];
-  if (systems.includes('ours')) cells.push(...(await benchOurs(baseDir)));
   const etcd = etcdVersion();
-  if (systems.includes('etcd')) {
-    if (!etcd) console.log('etcd not installed (apt-get install -y etcd-server): skipping the comparison');
-    else cells.push(...(await benchEtcd(baseDir)));
+  const started: System[] = [];
+  let cells: Cell[] = [];
+  try {
+    if (systems.includes('ours')) started.push(await startOurs(baseDir));
+    if (systems.includes('etcd')) {
+      if (!etcd) console.log('etcd not installed (apt-get install -y etcd-server): skipping the comparison');
+      else started.push(await startEtcd(baseDir));
+    }
+    cells = await runMatrix(started);
+  } finally {
+    for (const system of started) await system.stop();
   }
   const text = report(cells, fsync, etcd);
   console.log('\n' + text);

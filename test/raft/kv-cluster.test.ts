@@ -14,8 +14,10 @@ import { checkHistory, kvModel, parseKvEdn, type KvOperation } from '../../src/r
 const CLIENTS = 4;
 const KEYS = ['a', 'b', 'c'];
 const DURABLE_KEY = 'log'; // append-only: every acknowledged append must be in the final read
-const WORKLOAD_MS = 9_000;
-const MAX_OPS_PER_CLIENT = 400;
+const WORKLOAD_MS = 9_000; // at least this long, and at least MIN_KILLS kill/restart rounds
+const MIN_KILLS = 4;
+const MAX_WORKLOAD_MS = 40_000;
+const MAX_OPS_PER_CLIENT = 1_500;
 const OP_TIMEOUT_MS = 1_500;
 
 type EventType = 'invoke' | 'ok' | 'fail' | 'info';
@@ -67,12 +69,13 @@ describe('replicated KV over three processes', () => {
 
     const events: HistoryEvent[] = [];
     let leaderHint = '';
-    const stopAt = Date.now() + WORKLOAD_MS;
+    const startedAt = Date.now();
+    let stopped = false;
 
     const client = async (clientIndex: number): Promise<void> => {
       const router = new KvRouter(addresses());
       let processId = clientIndex;
-      for (let seq = 0; seq < MAX_OPS_PER_CLIENT && Date.now() < stopAt; seq++) {
+      for (let seq = 0; seq < MAX_OPS_PER_CLIENT && !stopped; seq++) {
         const roll = Math.random();
         const f: HistoryEvent['f'] = roll < 0.4 ? 'get' : roll < 0.85 ? 'append' : 'put';
         const key = f === 'append' && Math.random() < 0.3 ? DURABLE_KEY : KEYS[Math.floor(Math.random() * KEYS.length)]!;
@@ -100,7 +103,8 @@ describe('replicated KV over three processes', () => {
       let kills = 0;
       let leaderKills = 0;
       let round = 0;
-      while (Date.now() < stopAt - 1500) {
+      const elapsed = (): number => Date.now() - startedAt;
+      while ((kills < MIN_KILLS || elapsed() < WORKLOAD_MS) && elapsed() < MAX_WORKLOAD_MS) {
         await new Promise((r) => setTimeout(r, 700 + Math.random() * 500));
         const pickLeader = round++ % 2 === 0 && leaderHint !== '';
         const victim = pickLeader
@@ -112,11 +116,13 @@ describe('replicated KV over three processes', () => {
         await new Promise((r) => setTimeout(r, 200 + Math.random() * 600));
         await cluster.start(victim);
       }
+      await new Promise((r) => setTimeout(r, 1000)); // let clients run on the healed cluster
+      stopped = true;
       return { kills, leaderKills };
     };
 
     const [faults] = await Promise.all([nemesis(), ...Array.from({ length: CLIENTS }, (_, i) => client(i))]);
-    expect(faults.kills).toBeGreaterThanOrEqual(3);
+    expect(faults.kills).toBeGreaterThanOrEqual(MIN_KILLS);
     expect(faults.leaderKills).toBeGreaterThanOrEqual(1);
     for (const node of cluster.nodes) if (!node.process) await cluster.start(node);
     expect(cluster.crashed()).toEqual([]);

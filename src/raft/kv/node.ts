@@ -23,7 +23,8 @@ const { values } = parseArgs({
     'peer-listen': { type: 'string' },
     'client-listen': { type: 'string' },
     peers: { type: 'string' },
-    'tick-ms': { type: 'string', default: '25' },
+    'tick-ms': { type: 'string', default: '50' },
+    stats: { type: 'boolean', default: false },
     'request-timeout-ms': { type: 'string', default: '3000' },
     'snapshot-every': { type: 'string', default: '10000' },
     'segment-bytes': { type: 'string', default: String(64 * 1024 * 1024) },
@@ -126,6 +127,7 @@ async function shutdown(): Promise<void> {
   clientServer.close();
   for (const s of clientSockets) s.destroy();
   await host.stop();
+  if (values.stats) process.stderr.write(JSON.stringify({ id, host: host.stats, transport: transport.stats, log: log.stats }) + '\n');
   await transport.close();
   await log.close();
   process.exit(0);

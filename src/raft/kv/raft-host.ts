@@ -4,6 +4,7 @@
  * serve reads, advance). One Ready is in flight at a time; everything that arrives meanwhile
  * lands in the next one, which is what batches proposals into one fsync (group commit).
  */
+import { performance } from 'node:perf_hooks';
 import { RaftCore, type ProposeResult } from '../core/raft.js';
 import type { Message, ReadState, Ready } from '../core/messages.js';
 import type { FileLog } from '../log/index.js';
@@ -84,7 +85,11 @@ export class RaftHost {
   private stopped = false;
   private cachedSnapshot: Snapshot | null = null;
   private fatal: ((err: unknown) => void) | null = null;
-  readonly stats = { readies: 0, appliedEntries: 0, snapshots: 0 };
+  private snapshotInFlight: Promise<void> | null = null;
+  private syncInFlight = false;
+  /** Counters, and how long each Ready's fsync took (ms, bucket upper bounds in syncBucketsMs). */
+  readonly stats = { readies: 0, appliedEntries: 0, snapshots: 0, syncs: 0, syncMsTotal: 0, syncMsMax: 0, syncHistogram: [0, 0, 0, 0, 0, 0, 0, 0] };
+  static readonly syncBucketsMs = [1, 2, 5, 10, 20, 50, 100, Infinity];
 
   constructor(private readonly options: RaftHostOptions) {
     this.log = options.log;
@@ -131,7 +136,24 @@ export class RaftHost {
       if (m.to !== this.options.id || m.from === this.options.id) continue; // misrouted: ignore
       this.core.step(m);
     }
+    if (this.syncInFlight && this.core.state === 'Leader') this.applyAhead();
     this.kick();
+  }
+
+  /**
+   * While the leader's own fsync is in flight no new Ready can be taken, but followers' acks may
+   * already have committed entries (a majority durable without the leader's copy). Apply those
+   * now so clients do not wait for the leader's disk; they come again in a later Ready and are
+   * skipped then. Only entries whose term matches the core's own log are applied.
+   */
+  private applyAhead(): void {
+    const upTo = Math.min(this.core.status().commit, this.log.lastIndex());
+    if (upTo <= this.applied || this.applied + 1 < this.log.firstIndex()) return;
+    for (const e of this.log.entries(this.applied + 1, upTo + 1)) {
+      if (this.core.logTerm(e.index) !== e.term) break;
+      this.applyEntry(e);
+    }
+    this.serveReads();
   }
 
   propose(data: Uint8Array, timeoutMs: number): Promise<ProposalOutcome> {
@@ -168,6 +190,7 @@ export class RaftHost {
     for (const r of this.reads.values()) r.resolve({ status: 'failed', reason: 'stopped', leader: '' });
     this.reads.clear();
     while (this.running) await new Promise((r) => setImmediate(r));
+    await this.snapshotInFlight;
   }
 
   private kick(): void {
@@ -214,7 +237,20 @@ export class RaftHost {
     if (rd.snapshot) await this.log.saveSnapshot(rd.snapshot);
     if (rd.entries.length > 0) this.log.append(rd.entries);
     if (rd.hardState) this.log.setHardState(rd.hardState);
-    if (rd.mustSync) await this.log.sync();
+    if (rd.mustSync) {
+      const t0 = performance.now();
+      this.syncInFlight = true;
+      try {
+        await this.log.sync();
+      } finally {
+        this.syncInFlight = false;
+      }
+      const ms = performance.now() - t0;
+      this.stats.syncs++;
+      this.stats.syncMsTotal += ms;
+      this.stats.syncMsMax = Math.max(this.stats.syncMsMax, ms);
+      this.stats.syncHistogram[RaftHost.syncBucketsMs.findIndex((b) => ms <= b)]!++;
+    }
     if (!sendFirst && rd.messages.length > 0) await this.send(rd.messages);
     if (rd.snapshot) {
       this.sm.restore(rd.snapshot.data);
@@ -304,6 +340,7 @@ export class RaftHost {
   }
 
   private async maybeSnapshot(): Promise<void> {
+    if (this.snapshotInFlight) return;
     const everyEntries = this.options.snapshotEveryEntries ?? 10_000;
     const everyBytes = this.options.snapshotEveryBytes ?? 64 * 1024 * 1024;
     if (this.sinceSnapshotEntries < everyEntries && this.sinceSnapshotBytes < everyBytes) return;
@@ -314,12 +351,21 @@ export class RaftHost {
     const term = this.log.term(index);
     if (term === undefined || index <= (this.log.snapshotMeta?.index ?? 0)) return;
     const snap: Snapshot = { meta: { index, term, conf: this.core.confStateAt(index) }, data: this.sm.snapshot() };
-    await this.log.saveSnapshot(snap);
-    this.lastSnapshotBytes = snap.data.length;
-    this.cachedSnapshot = snap;
     this.sinceSnapshotEntries = 0;
     this.sinceSnapshotBytes = 0;
-    this.stats.snapshots++;
+    // Written in the background: a large state takes a while to write and fsync, and the Ready
+    // loop must keep sending heartbeats meanwhile or followers start elections.
+    this.snapshotInFlight = this.log
+      .saveSnapshot(snap)
+      .then(() => {
+        this.lastSnapshotBytes = snap.data.length;
+        this.cachedSnapshot = snap;
+        this.stats.snapshots++;
+      })
+      .catch((err: unknown) => this.fatal?.(err))
+      .finally(() => {
+        this.snapshotInFlight = null;
+      });
   }
 }
 

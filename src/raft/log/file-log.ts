@@ -84,6 +84,7 @@ export class FileLog implements DurableLog {
   /** Flush rounds and fsync calls so far: lets tests and metrics see group commit working. */
   readonly stats = { rounds: 0, fsyncs: 0 };
   private closed = false;
+  private snapshotChain: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly dir: string,
@@ -219,7 +220,14 @@ export class FileLog implements DurableLog {
     });
   }
 
-  async saveSnapshot(snap: Snapshot): Promise<void> {
+  saveSnapshot(snap: Snapshot): Promise<void> {
+    // One at a time: they share the temp file, and an older one must never replace a newer one.
+    const run = this.snapshotChain.then(() => this.saveSnapshotNow(snap));
+    this.snapshotChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async saveSnapshotNow(snap: Snapshot): Promise<void> {
     this.assertUsable();
     const index = snap.meta.index;
     if (this.snapMeta && index <= this.snapMeta.index) return; // older than what we have: nothing to do
@@ -337,18 +345,22 @@ export class FileLog implements DurableLog {
       dirDirty = true;
     }
     const wroteEntries = batch.length > 0;
-    if (wroteEntries) dirDirty = (await this.writeEntries(batch)) || dirDirty;
-    // Commit rides in the WAL as a tiny record; it needs no file of its own.
-    const writeCommit = commit !== this.diskCommit && this.segments.length > 0;
+    // Commit rides in the WAL as a tiny record (no file of its own), in the same write as the
+    // entries when there are any.
+    const writeCommit = commit !== this.diskCommit && (wroteEntries || this.segments.length > 0);
+    let commitRecord: Uint8Array | null = null;
     if (writeCommit) {
-      await this.ensureActiveHandle();
-      const buf = new Uint8Array(RECORD_OVERHEAD + COMMIT_PAYLOAD);
-      encodeCommit(buf, 0, commit);
-      const seg = this.segments[this.segments.length - 1]!;
-      await this.activeHandle!.write(buf, 0, buf.length, seg.size);
-      seg.size += buf.length;
-      this.diskCommit = commit;
+      commitRecord = new Uint8Array(RECORD_OVERHEAD + COMMIT_PAYLOAD);
+      encodeCommit(commitRecord, 0, commit);
     }
+    if (wroteEntries) dirDirty = (await this.writeEntries(batch, commitRecord)) || dirDirty;
+    else if (commitRecord) {
+      await this.ensureActiveHandle();
+      const seg = this.segments[this.segments.length - 1]!;
+      await this.activeHandle!.write(commitRecord, 0, commitRecord.length, seg.size);
+      seg.size += commitRecord.length;
+    }
+    if (writeCommit) this.diskCommit = commit;
     if (this.activeHandle && (wroteEntries || writeCommit || truncateAt !== null || reset)) {
       await this.activeHandle.datasync();
       this.stats.fsyncs++;
@@ -362,7 +374,7 @@ export class FileLog implements DurableLog {
   }
 
   /** Write `batch` after the active segment, rolling to new segments at the size bound. */
-  private async writeEntries(batch: Entry[]): Promise<boolean> {
+  private async writeEntries(batch: Entry[], trailer: Uint8Array | null): Promise<boolean> {
     let created = false;
     if (this.segments.length === 0) {
       await this.createSegment(batch[0]!.index);
@@ -385,15 +397,17 @@ export class FileLog implements DurableLog {
         bytes += entryRecordSize(batch[j]!);
         j++;
       }
-      const buf = Buffer.allocUnsafe(bytes);
+      const extra = j === batch.length && trailer ? trailer.length : 0;
+      const buf = Buffer.allocUnsafe(bytes + extra);
       let off = 0;
       const base = seg.size;
       for (let k = i; k < j; k++) {
         seg.offsets.push(base + off);
         off = encodeEntry(buf, off, batch[k]!);
       }
-      await this.activeHandle!.write(buf, 0, bytes, base);
-      seg.size += bytes;
+      if (extra > 0) buf.set(trailer!, off);
+      await this.activeHandle!.write(buf, 0, bytes + extra, base);
+      seg.size += bytes + extra;
       i = j;
     }
     return created;
