@@ -40,6 +40,8 @@ export function fastifyServerOptions(config: NodeConfig, logger: Logger) {
 export function buildHttpReceiver(deps: HttpReceiverDeps): FastifyInstance {
   const { config, pipeline, limiter, metrics } = deps;
   const app = Fastify(fastifyServerOptions(config, deps.logger.child({ component: 'otlp-http' })));
+  // No per-request child logger on the hot path: request logging is off, errors log through deps.logger.
+  app.setChildLoggerFactory((logger) => logger);
   // Bodies are read by the handler from the raw stream, so no parser touches them.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
