@@ -34,3 +34,11 @@ export { setModel, type SetElement, type SetInput, type SetOutput, type SetState
 export { HistoryParseError, MODEL_NAMES, parseHistory, type ModelName, type ParsedHistory } from './parse/index.js';
 export { parseKvEdn, parseRegisterEdn, parseSetEdn } from './parse/edn-history.js';
 export { parseJepsenRegisterLog } from './parse/jepsen.js';
+export {
+  HistoryRecorder,
+  KvHistoryRecorder,
+  toKvEdn,
+  type HistoryEvent,
+  type OperationHandle,
+  type RecorderOptions,
+} from './history.js';
