@@ -20,7 +20,7 @@ import { toJaegerTrace, type JaegerTrace } from './jaeger-model.js';
 import { stringifyJson } from './json.js';
 import { JAEGER_OTLP_JSON, resourceSpansJson } from './otlp-json.js';
 import type { TagCondition } from './planner.js';
-import { collectMatches } from './search.js';
+import { clientGone, collectMatches, type ScanBounds } from './search.js';
 import { spanHasTag } from './tags.js';
 
 export interface JaegerApiOptions {
@@ -29,8 +29,12 @@ export interface JaegerApiOptions {
   tenantOf: (request: FastifyRequest) => string;
   /** Clock for default time windows (ms since the epoch). */
   now?: () => number;
-  /** Bound on candidate traces one search or dependency scan may inspect. */
+  /** Bound on candidate traces one search may inspect (default 1,000,000). */
   maxInspectedTraces?: number;
+  /** A search stops after this long and answers with what it found (default 30 s). */
+  maxSearchDurationMs?: number;
+  /** /api/dependencies reads at most this many traces of its window, most recent first (default 10,000). */
+  maxDependencyTraces?: number;
 }
 
 /** Jaeger's defaults: v1 search limit, lookback windows. */
@@ -39,7 +43,7 @@ export const DEFAULT_V3_SEARCH_DEPTH = 20;
 export const MAX_SEARCH_LIMIT = 1_000;
 const DEFAULT_SEARCH_LOOKBACK_MS = 48 * 3600 * 1000;
 const DEFAULT_DEPENDENCY_LOOKBACK_MS = 24 * 3600 * 1000;
-const DEFAULT_MAX_DEPENDENCY_TRACES = 100_000;
+const DEFAULT_MAX_DEPENDENCY_TRACES = 10_000;
 const SPAN_KINDS = ['', 'internal', 'server', 'client', 'producer', 'consumer'];
 
 /** Which wire format an error is rendered in. */
@@ -122,7 +126,7 @@ function v3Param(q: QueryParams, canonical: string, deprecated: string): [string
   return [param(q, deprecated), deprecated];
 }
 
-async function findTraces(store: Store, tenant: string, q: SpanQuery, maxInspected?: number): Promise<TraceView[]> {
+async function findTraces(store: Store, tenant: string, q: SpanQuery, bounds: ScanBounds): Promise<TraceView[]> {
   const outcome = await collectMatches(
     store,
     spanQueryCandidates(tenant, q),
@@ -131,7 +135,7 @@ async function findTraces(store: Store, tenant: string, q: SpanQuery, maxInspect
       return matched.length ? matched : null;
     },
     q.limit,
-    maxInspected,
+    bounds,
   );
   return outcome.matches.map((m) => m.trace);
 }
@@ -158,6 +162,13 @@ export async function jaegerApi(app: FastifyInstance, opts: JaegerApiOptions): P
     const body = flavour === 'v3' ? { error: { httpCode: status, message } } : envelope(null, 0, [{ code: status, msg: message }]);
     void reply.code(status).type('application/json').send(JSON.stringify(body));
   });
+
+  function scanBounds(reply: FastifyReply): ScanBounds {
+    const bounds: ScanBounds = { signal: clientGone(reply.raw) };
+    if (opts.maxInspectedTraces !== undefined) bounds.maxInspectedTraces = opts.maxInspectedTraces;
+    if (opts.maxSearchDurationMs !== undefined) bounds.maxDurationMs = opts.maxSearchDurationMs;
+    return bounds;
+  }
 
   async function traceBytes(request: FastifyRequest, idText: string): Promise<Uint8Array> {
     const bytes = await store.getTrace(tenantOf(request), parseTraceIdHex(idText));
@@ -210,7 +221,7 @@ export async function jaegerApi(app: FastifyInstance, opts: JaegerApiOptions): P
 
   app.get('/api/v3/traces', async (request, reply) => {
     const tenant = tenantOf(request);
-    const traces = await findTraces(store, tenant, parseV3Query(queryParams(request)), opts.maxInspectedTraces);
+    const traces = await findTraces(store, tenant, parseV3Query(queryParams(request)), scanBounds(reply));
     const resourceSpans: unknown[] = [];
     for (const t of traces) {
       const bytes = await store.getTrace(tenant, t.summary.traceId);
@@ -220,7 +231,7 @@ export async function jaegerApi(app: FastifyInstance, opts: JaegerApiOptions): P
   });
 
   app.get('/api/v3/trace-summaries', async (request, reply) => {
-    const traces = await findTraces(store, tenantOf(request), parseV3Query(queryParams(request)), opts.maxInspectedTraces);
+    const traces = await findTraces(store, tenantOf(request), parseV3Query(queryParams(request)), scanBounds(reply));
     return send(reply, { summaries: traces.map(traceSummaryJson) });
   });
 
@@ -277,7 +288,7 @@ export async function jaegerApi(app: FastifyInstance, opts: JaegerApiOptions): P
       }
       return send(reply, envelope(found, 0, errors.length ? errors : null));
     }
-    const traces = await findTraces(store, tenant, parseV1Search(q, now()), opts.maxInspectedTraces);
+    const traces = await findTraces(store, tenant, parseV1Search(q, now()), scanBounds(reply));
     return send(reply, envelope(await jaegerTraces(tenant, traces)));
   });
 
@@ -286,7 +297,7 @@ export async function jaegerApi(app: FastifyInstance, opts: JaegerApiOptions): P
     const endTs = intParam(q, 'endTs') ?? now();
     const lookback = intParam(q, 'lookback') ?? DEFAULT_DEPENDENCY_LOOKBACK_MS;
     const service = param(q, 'service');
-    const links = await dependencies(store, tenantOf(request), BigInt(endTs - Math.min(lookback, endTs)) * 1_000_000n, BigInt(endTs) * 1_000_000n, opts.maxInspectedTraces ?? DEFAULT_MAX_DEPENDENCY_TRACES);
+    const links = await dependencies(store, tenantOf(request), BigInt(endTs - Math.min(lookback, endTs)) * 1_000_000n, BigInt(endTs) * 1_000_000n, opts.maxDependencyTraces ?? DEFAULT_MAX_DEPENDENCY_TRACES);
     const filtered = service === undefined ? links : links.filter((l) => l.parent === service || l.child === service);
     return send(reply, envelope(filtered));
   });

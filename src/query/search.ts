@@ -19,14 +19,26 @@ export interface SearchOutcome {
   matches: TraceMatch[];
   inspectedTraces: number;
   inspectedSpans: number;
-  /** True when the scan stopped at maxInspectedTraces before exhausting candidates. */
-  truncated: boolean;
+  /** Why the scan stopped before exhausting candidates and reaching `limit`, if it did. */
+  truncated: false | 'maxInspectedTraces' | 'deadline' | 'aborted';
+}
+
+/** Bounds on one scan. Every field is optional; defaults bound the work of a single request. */
+export interface ScanBounds {
+  maxInspectedTraces?: number;
+  /** Stop scanning (returning what was found) after this long. */
+  maxDurationMs?: number;
+  /** Stop when the client has gone away. */
+  signal?: AbortSignal;
+  /** Clock in ms (injectable for tests). */
+  now?: () => number;
 }
 
 /** Returns the matched spans of a trace, or null when the trace does not match. */
 export type TracePredicate = (trace: TraceView) => SpanView[] | null;
 
 export const DEFAULT_MAX_INSPECTED_TRACES = 1_000_000;
+export const DEFAULT_MAX_SEARCH_DURATION_MS = 30_000;
 
 export function traceDurationNs(trace: TraceView): bigint {
   return trace.summary.endTimeUnixNano - trace.summary.startTimeUnixNano;
@@ -48,13 +60,24 @@ export async function collectMatches(
   q: CandidateQuery,
   predicate: TracePredicate,
   limit: number,
-  maxInspectedTraces = DEFAULT_MAX_INSPECTED_TRACES,
+  bounds: ScanBounds = {},
 ): Promise<SearchOutcome> {
   if (!(Number.isInteger(limit) && limit > 0)) throw new RangeError(`collectMatches: limit must be a positive integer, got ${limit}`);
+  const maxInspected = bounds.maxInspectedTraces ?? DEFAULT_MAX_INSPECTED_TRACES;
+  const now = bounds.now ?? Date.now;
+  const deadline = now() + (bounds.maxDurationMs ?? DEFAULT_MAX_SEARCH_DURATION_MS);
   const outcome: SearchOutcome = { matches: [], inspectedTraces: 0, inspectedSpans: 0, truncated: false };
   for await (const trace of store.searchTraces(q)) {
-    if (outcome.inspectedTraces >= maxInspectedTraces) {
-      outcome.truncated = true;
+    if (outcome.inspectedTraces >= maxInspected) {
+      outcome.truncated = 'maxInspectedTraces';
+      break;
+    }
+    if (bounds.signal?.aborted) {
+      outcome.truncated = 'aborted';
+      break;
+    }
+    if (now() > deadline) {
+      outcome.truncated = 'deadline';
       break;
     }
     outcome.inspectedTraces++;
@@ -82,6 +105,18 @@ export function tempoPredicate(plan: SearchPlan): TracePredicate {
   };
 }
 
-export async function runTempoSearch(store: Store, tenant: string, plan: SearchPlan, maxInspectedTraces?: number): Promise<SearchOutcome> {
-  return collectMatches(store, candidateQuery(tenant, plan), tempoPredicate(plan), plan.limit, maxInspectedTraces);
+export async function runTempoSearch(store: Store, tenant: string, plan: SearchPlan, bounds: ScanBounds = {}): Promise<SearchOutcome> {
+  return collectMatches(store, candidateQuery(tenant, plan), tempoPredicate(plan), plan.limit, bounds);
+}
+
+/**
+ * An AbortSignal that fires when the connection closes before the response was written. Takes the
+ * ServerResponse (reply.raw): its 'close' with writableEnded false means the client went away.
+ */
+export function clientGone(raw: { once(event: 'close', f: () => void): unknown; writableEnded: boolean }): AbortSignal {
+  const controller = new AbortController();
+  raw.once('close', () => {
+    if (!raw.writableEnded) controller.abort();
+  });
+  return controller.signal;
 }

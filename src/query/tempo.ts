@@ -14,7 +14,7 @@ import { QueryError, TraceNotFoundError } from './errors.js';
 import { intParam, param, queryParams, sortedUnique, wantsProtobuf, type QueryParams } from './http-util.js';
 import { parseTraceIdHex } from './ids.js';
 import { resourceSpansJson, TEMPO_OTLP_JSON } from './otlp-json.js';
-import { runTempoSearch } from './search.js';
+import { clientGone, runTempoSearch, type ScanBounds } from './search.js';
 import { parseTempoSearch, parseTimeRange, searchResponseJson } from './tempo-search.js';
 import { KIND_NAMES, STATUS_NAMES } from './traceql/ast.js';
 import { tokenize } from './traceql/lexer.js';
@@ -26,8 +26,10 @@ export interface TempoApiOptions {
   /** Reported by /api/status/buildinfo. Grafana may compare it with Tempo versions, so default to a Tempo-like one. */
   version?: string;
   revision?: string;
-  /** Bound on candidate traces one search may inspect. */
+  /** Bound on candidate traces one search may inspect (default 1,000,000). */
   maxInspectedTraces?: number;
+  /** A search stops after this long and answers with what it found (default 30 s). */
+  maxSearchDurationMs?: number;
 }
 
 /** Intrinsics offered for autocomplete (the ones our TraceQL subset evaluates). */
@@ -77,6 +79,13 @@ export async function tempoApi(app: FastifyInstance, opts: TempoApiOptions): Pro
     void reply.code(500).type('text/plain; charset=utf-8').send('internal error\n');
   });
 
+  function scanBounds(reply: FastifyReply): ScanBounds {
+    const bounds: ScanBounds = { signal: clientGone(reply.raw) };
+    if (opts.maxInspectedTraces !== undefined) bounds.maxInspectedTraces = opts.maxInspectedTraces;
+    if (opts.maxSearchDurationMs !== undefined) bounds.maxDurationMs = opts.maxSearchDurationMs;
+    return bounds;
+  }
+
   async function loadTrace(request: FastifyRequest, idText: string): Promise<Uint8Array> {
     const traceId = parseTraceIdHex(idText);
     parseTimeRange(queryParams(request)); // validated, not needed: trace by id reads one shard regardless of time
@@ -106,7 +115,8 @@ export async function tempoApi(app: FastifyInstance, opts: TempoApiOptions): Pro
 
   app.get('/api/search', async (request, reply) => {
     const plan = parseTempoSearch(queryParams(request));
-    const outcome = await runTempoSearch(store, tenantOf(request), plan, opts.maxInspectedTraces);
+    const outcome = await runTempoSearch(store, tenantOf(request), plan, scanBounds(reply));
+    if (outcome.truncated) request.log.warn({ reason: outcome.truncated, inspectedTraces: outcome.inspectedTraces }, 'tempo search stopped early');
     return sendJson(reply, searchResponseJson(outcome, plan));
   });
 
