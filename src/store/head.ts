@@ -12,6 +12,9 @@ export interface HeadTrace {
   spans: Map<string, SpanPart>; // by span id
   startNs: bigint;
   endNs: bigint;
+  /** Memo for search: some block with id ≤ blocksCheckedUpTo may hold this trace (Bloom). */
+  maybeInBlocks?: boolean;
+  blocksCheckedUpTo?: number;
 }
 
 /** Rough cost in memory of a span beyond its bytes: the record, its attributes, map entries. */

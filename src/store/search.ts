@@ -14,9 +14,9 @@
  */
 import type { Bloom } from './bloom.js';
 import { compareTraces, FLAG_SPLIT, readDirEntry, SPLIT_POSTING, type BlockMeta } from './block.js';
-import type { Head } from './head.js';
-import { spanMatchesTerm, termAlternatives } from './terms.js';
-import { idKey, spanViewOf, traceViewOf, type SpanPart } from './trace-merge.js';
+import type { Head, HeadTrace } from './head.js';
+import { recordMatchesTerm, spanMatchesTerm, termAlternatives } from './terms.js';
+import { idKey, traceViewOf, type SpanPart } from './trace-merge.js';
 import type { CandidateQuery, IndexTerm, TraceView } from './types.js';
 
 export interface SearchSource {
@@ -165,7 +165,7 @@ export function partsMatchAllTerms(parts: SpanPart[], terms: IndexTerm[]): boole
   for (const t of terms) {
     let found = false;
     for (const p of parts) {
-      if (spanMatchesTerm(spanViewOf(p), t)) { found = true; break; }
+      if (recordMatchesTerm(p.rec, p.res, t)) { found = true; break; }
     }
     if (!found) return false;
   }
@@ -200,19 +200,31 @@ export async function* searchTraces(src: SearchSource, q: CandidateQuery): Async
     blockBlooms.some((b) => b.meta !== except && b.bloom.mayHave(traceId));
 
   // Heads: merge the frozen and live parts of each trace, prune unsplit traces locally.
-  const headTraces = new Map<string, { traceId: Uint8Array; parts: SpanPart[]; start: bigint; end: bigint }>();
+  let newestBlock = 0;
+  for (const id of src.blocks.keys()) if (id > newestBlock) newestBlock = id;
+  // Blocks only ever get newer ids, so each head trace is checked against each block's Bloom once.
+  const headMaybeInBlocks = (t: HeadTrace): boolean => {
+    const from = t.blocksCheckedUpTo ?? 0;
+    if (from < newestBlock) {
+      if (!t.maybeInBlocks) t.maybeInBlocks = blockBlooms.some((b) => b.meta.id > from && b.bloom.mayHave(t.traceId));
+      t.blocksCheckedUpTo = newestBlock;
+    }
+    return t.maybeInBlocks === true;
+  };
+  const headTraces = new Map<string, { traceId: Uint8Array; parts: SpanPart[]; start: bigint; end: bigint; split: boolean }>();
   for (const h of src.heads) {
     for (const [k, t] of h.tenants.get(q.tenant) ?? []) {
       let e = headTraces.get(k);
-      if (!e) { e = { traceId: t.traceId, parts: [], start: t.startNs, end: t.endNs }; headTraces.set(k, e); }
+      if (!e) { e = { traceId: t.traceId, parts: [], start: t.startNs, end: t.endNs, split: false }; headTraces.set(k, e); }
       for (const p of t.spans.values()) e.parts.push(p);
       if (t.startNs < e.start) e.start = t.startNs;
       if (t.endNs > e.end) e.end = t.endNs;
+      if (headMaybeInBlocks(t)) e.split = true;
     }
   }
   const headCandidates: Candidate[] = [];
   for (const e of headTraces.values()) {
-    if (!inSomeBlock(e.traceId)) {
+    if (!e.split) {
       if (!accept(e.start, e.end)) continue;
       if (terms.length && !partsMatchAllTerms(e.parts, terms)) continue;
     }

@@ -2,7 +2,7 @@
  * Index terms: one canonical string per (kind, scope, key, value), shared by the block index
  * (postings) and the in-memory matcher, so pruning and brute force agree by construction.
  */
-import type { AttrValue, IndexedAttribute } from '../otlp/model.js';
+import type { AttrValue, IndexedAttribute, ResourceRef, SpanRecord } from '../otlp/model.js';
 import type { IndexTerm, SpanView, TagValue } from './types.js';
 
 /** Attribute values longer than this are not indexed; a term with such a value never prunes. */
@@ -64,6 +64,21 @@ export function spanMatchesTerm(span: SpanView, t: IndexTerm): boolean {
       const canon = canonicalValue(t.value);
       if (t.scope !== 'resource' && attrsHave(span.attributes, t.key, canon)) return true;
       if (t.scope !== 'span' && attrsHave(span.resourceAttributes, t.key, canon)) return true;
+      return false;
+    }
+  }
+}
+
+/** spanMatchesTerm on a span as stored (record + resource), without building a SpanView. */
+export function recordMatchesTerm(rec: SpanRecord, res: ResourceRef, t: IndexTerm): boolean {
+  switch (t.kind) {
+    case 'service': return res.serviceName === t.value;
+    case 'name': return rec.name === t.value;
+    case 'status': return rec.statusCode === t.value;
+    case 'attr': {
+      const canon = canonicalValue(t.value);
+      if (t.scope !== 'resource' && attrsHave(rec.attributes, t.key, canon)) return true;
+      if (t.scope !== 'span' && attrsHave(res.attributes, t.key, canon)) return true;
       return false;
     }
   }
