@@ -39,7 +39,8 @@ export function fastifyServerOptions(config: NodeConfig, logger: Logger) {
 
 export function buildHttpReceiver(deps: HttpReceiverDeps): FastifyInstance {
   const { config, pipeline, limiter, metrics } = deps;
-  const app = Fastify(fastifyServerOptions(config, deps.logger.child({ component: 'otlp-http' })));
+  // While closing, the handler itself answers 503 with Retry-After and a Status (not fastify's bare 503).
+  const app = Fastify({ ...fastifyServerOptions(config, deps.logger.child({ component: 'otlp-http' })), return503OnClosing: false });
   // No per-request child logger on the hot path: request logging is off, errors log through deps.logger.
   app.setChildLoggerFactory((logger) => logger);
   // Bodies are read by the handler from the raw stream, so no parser touches them.
