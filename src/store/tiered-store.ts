@@ -449,13 +449,16 @@ export class TieredStore implements Store {
    * `blocks` and `heads` limit what counts (a search's or snapshot's view of the store).
    */
   async traceParts(tenant: string, traceId: Uint8Array, blocks?: ReadonlyMap<number, BlockMeta>, heads?: Head[]): Promise<SpanPart[]> {
+    // Take the heads before any await: a seal that commits meanwhile moves the frozen head into a
+    // block this call may not have located; the frozen head object itself still holds the spans.
+    const visibleHeads = heads ?? this.heads();
     const parts: SpanPart[] = [];
     for (const loc of await this.locate(tenant, traceId, blocks ?? this.blocks)) {
       const rec = await this.readRecord(loc.blockId, loc.offset, loc.length);
       if (rec) for (const p of partsOfBatch(decodeSpanBatch(rec))) parts.push(p);
     }
     const key = idKey(traceId);
-    for (const h of heads ?? this.heads()) {
+    for (const h of visibleHeads) {
       const t = h.get(tenant, key);
       if (t) for (const p of t.spans.values()) parts.push(p);
     }
@@ -480,7 +483,8 @@ export class TieredStore implements Store {
     this.cacheMisses++;
     const generation = this.writeGeneration;
     const key2 = idKey(traceId);
-    const inHead = this.heads().some((h) => h.get(tenant, key2) !== undefined);
+    const heads = this.heads();
+    const inHead = heads.some((h) => h.get(tenant, key2) !== undefined);
     let bytes: Uint8Array | null = null;
     if (!inHead) {
       // The common case for older traces: one block record, already an encoded, deduplicated TracesData.
@@ -489,7 +493,7 @@ export class TieredStore implements Store {
       if (locs.length === 1) bytes = await this.readRecord(locs[0]!.blockId, locs[0]!.offset, locs[0]!.length);
     }
     if (!bytes) {
-      const parts = await this.traceParts(tenant, traceId);
+      const parts = await this.traceParts(tenant, traceId, undefined, heads);
       if (parts.length === 0) return null;
       bytes = encodeTrace(parts);
     }
