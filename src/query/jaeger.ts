@@ -45,6 +45,7 @@ const DEFAULT_SEARCH_LOOKBACK_MS = 48 * 3600 * 1000;
 const DEFAULT_DEPENDENCY_LOOKBACK_MS = 24 * 3600 * 1000;
 const DEFAULT_MAX_DEPENDENCY_TRACES = 10_000;
 const SPAN_KINDS = ['', 'internal', 'server', 'client', 'producer', 'consumer'];
+const NO_TRACES_FOUND = 'No traces found';
 
 /** Which wire format an error is rendered in. */
 type ApiFlavour = 'v1' | 'v3';
@@ -188,7 +189,9 @@ export async function jaegerApi(app: FastifyInstance, opts: JaegerApiOptions): P
   // ---------------------------------------------------------------- api_v3
 
   app.get<{ Params: { traceId: string } }>('/api/v3/traces/:traceId', async (request, reply) => {
-    const bytes = await traceBytes(request, request.params.traceId);
+    const bytes = await store.getTrace(tenantOf(request), parseTraceIdHex(request.params.traceId));
+    // Jaeger's gateway answers an empty result, by id or by search, with 404 "No traces found".
+    if (!bytes || bytes.length === 0) throw new TraceNotFoundError(NO_TRACES_FOUND);
     return send(reply, { result: { resourceSpans: resourceSpansJson(decodeTracesData(bytes), JAEGER_OTLP_JSON) } });
   });
 
@@ -227,6 +230,7 @@ export async function jaegerApi(app: FastifyInstance, opts: JaegerApiOptions): P
       const bytes = await store.getTrace(tenant, t.summary.traceId);
       if (bytes && bytes.length) resourceSpans.push(...resourceSpansJson(decodeTracesData(bytes), JAEGER_OTLP_JSON));
     }
+    if (resourceSpans.length === 0) throw new TraceNotFoundError(NO_TRACES_FOUND);
     return send(reply, { result: { resourceSpans } });
   });
 

@@ -56,7 +56,7 @@ describe('Jaeger api_v3', () => {
   it('404 and 400 in the grpc-gateway error shape; tenants isolated', async () => {
     const missing = await get('/api/v3/traces/1234');
     expect(missing.statusCode).toBe(404);
-    expect(missing.json()).toEqual({ error: { httpCode: 404, message: 'trace not found' } });
+    expect(missing.json()).toEqual({ error: { httpCode: 404, message: 'No traces found' } });
     const bad = await get('/api/v3/traces/nothex');
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.httpCode).toBe(400);
@@ -76,6 +76,9 @@ describe('Jaeger api_v3', () => {
     expect(traceIds(slow)).toEqual([B]);
     const depth = (await get(`/api/v3/traces?query.num_traces=1&${window}`)).json();
     expect(traceIds(depth)).toEqual([RICH_TRACE_ID]);
+    const nothing = await get(`/api/v3/traces?query.service_name=nobody&${window}`);
+    expect(nothing.statusCode).toBe(404);
+    expect(nothing.json()).toEqual({ error: { httpCode: 404, message: 'No traces found' } });
     const none = await get('/api/v3/traces?query.service_name=db');
     expect(none.statusCode).toBe(400);
     expect(none.json().error.message).toMatch(/required/);
