@@ -37,10 +37,14 @@ const MAX_BUILD_S = arg('max-build-s', 1500);
 const OUT = argStr('out', 'bench/results/store.md');
 const SHARDS = 16;
 
-const templates = generateRequests({ requests: 64, spansPerRequest: 100, spansPerTrace: 10 });
+let templatesCache: ReturnType<typeof generateRequests> | null = null;
+function templates(): ReturnType<typeof generateRequests> {
+  return (templatesCache ??= generateRequests({ requests: 64, spansPerRequest: 100, spansPerTrace: 10 }));
+}
 let seq = 1;
 function nextBatch(): { batch: SpanBatch; traceIds: Buffer[] } {
   const s = seq++;
+  const templates = templatesCache ?? (templatesCache = generateRequests({ requests: 64, spansPerRequest: 100, spansPerTrace: 10 }));
   const { body, traceIds } = stampUnique(templates[s % templates.length]!, s);
   const decoded = scanExportTraceRequest(body);
   if (decoded.rejected.count) throw new Error('generator produced invalid spans');
@@ -141,6 +145,22 @@ async function collectN(it: AsyncIterable<unknown>, n: number): Promise<number> 
   return k;
 }
 
+/** `--idle-rss <dir>`: open an existing store, settle, print RSS (run as a child so nothing else is in the heap). */
+async function idleRss(dir: string): Promise<void> {
+  const store = newStore(dir);
+  await store.open();
+  await new Promise((r) => setTimeout(r, 2000));
+  global.gc?.();
+  await new Promise((r) => setTimeout(r, 500));
+  console.log(JSON.stringify({ rssMiB: process.memoryUsage().rss / 2 ** 20, heapMiB: process.memoryUsage().heapUsed / 2 ** 20, blocks: store.blockCount(), spans: store.stats().spans }));
+  await store.close();
+}
+
+function measureIdleRss(dir: string): { rssMiB: number; heapMiB: number; blocks: number; spans: number } {
+  const out = execSync(`${process.execPath} --expose-gc --import tsx ${path.join(import.meta.dirname, 'store.ts')} --idle-rss ${dir}`, { encoding: 'utf8' });
+  return JSON.parse(out.trim().split('\n').pop()!) as { rssMiB: number; heapMiB: number; blocks: number; spans: number };
+}
+
 async function main(): Promise<void> {
   const lines: string[] = [];
   const out = (s = ''): void => { lines.push(s); console.log(s); };
@@ -150,7 +170,7 @@ async function main(): Promise<void> {
   out(`- command: \`${cmd}\``);
   out(`- machine: nproc ${cpus().length}, memory ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, disk: ${tmpdir()} (${execSync(`df -h ${tmpdir()} | tail -1 | awk '{print $1}'`).toString().trim()})`);
   out(`- date: ${new Date().toISOString()}`);
-  out(`- input: bench/lib/otlp-gen.ts requests (100 spans, 10 spans/trace, ~11 attributes/span, 3 services, ~${Math.round(templates[0]!.body.length / 100)} B/span), unique trace ids, scanned before the timed part; ${SHARDS} shards; ${CONCURRENCY} concurrent writers; fsync on; head ${HEAD_MB} MiB`);
+  out(`- input: bench/lib/otlp-gen.ts requests (100 spans, 10 spans/trace, ~11 attributes/span, 3 services, ~${Math.round(templates()[0]!.body.length / 100)} B/span), unique trace ids, scanned before the timed part; ${SHARDS} shards; ${CONCURRENCY} concurrent writers; fsync on; head ${HEAD_MB} MiB`);
   out();
 
   // ---- 1. write throughput ----
@@ -264,10 +284,17 @@ async function main(): Promise<void> {
     }
     out();
     await store.close();
+    const idle = measureIdleRss(dir);
+    out(`### Idle RSS of a fresh process holding this store open`);
+    out();
+    out(`${idle.rssMiB.toFixed(0)} MiB RSS (${idle.heapMiB.toFixed(0)} MiB JS heap) with ${idle.blocks} blocks and ${idle.spans.toLocaleString('en')} spans, after open, WAL replay and GC (includes tsx's loader).`);
+    out();
     rmSync(dir, { recursive: true, force: true });
   }
   writeFileSync(OUT, lines.join('\n') + '\n');
   log(`wrote ${OUT}`);
 }
 
-await main();
+const idleDir = argStr('idle-rss', '');
+if (idleDir) await idleRss(idleDir);
+else await main();
