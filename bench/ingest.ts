@@ -13,6 +13,7 @@ import { tmpdir, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { connect, type Socket } from 'node:net';
 import { parseArgs } from 'node:util';
+import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import autocannon, { type Result as AutocannonResult } from 'autocannon';
 import * as grpc from '@grpc/grpc-js';
@@ -231,6 +232,8 @@ async function latencyOf(urls: string[], headers: Record<string, string> = {}): 
 }
 
 async function main(): Promise<void> {
+  // Measure the compiled build, as `npm start` runs it.
+  execFileSync("npm", ["run", "--silent", "build"], { stdio: "inherit" });
   log(`\n## Ceilings on this machine (same requests, in-process)`);
   const decode = await ceilingDecode();
   log(`protobufjs full decode: ${fmt(decode)} spans/s`);

@@ -42,7 +42,7 @@ function portsFrom(line: string): NodePorts | null {
 export async function startNode(dataDir: string, extraArgs: string[] = [], timeoutMs = 60_000): Promise<RunningNode> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'start', '--data-dir', dataDir,
+    ['dist/cli/main.js', 'start', '--data-dir', dataDir,
       '--grpc-port', '0', '--http-port', '0', '--query-port', '0', '--jaeger-port', '0', '--log-level', 'warn', ...extraArgs],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
