@@ -25,7 +25,8 @@ export interface SearchSource {
   blocks: ReadonlyMap<number, BlockMeta>;
   blooms: ReadonlyMap<number, Bloom>;
   loadDir(m: BlockMeta): Promise<Buffer | null>;
-  postings(blockId: number, terms: string[]): Promise<Array<Buffer | undefined>>;
+  /** Posting lists of several blocks in one call: result[i][j] is request i's term j. */
+  postingsMany(requests: Array<{ blockId: number; terms: string[] }>): Promise<Array<Array<Buffer | undefined>>>;
   readView(m: BlockMeta, offset: number, length: number): Promise<SpanPart[] | null>;
   traceParts(tenant: string, traceId: Uint8Array, blocks: ReadonlyMap<number, BlockMeta>, heads: Head[]): Promise<SpanPart[]>;
   shards: number;
@@ -185,6 +186,8 @@ export function viewMatches(view: TraceView, q: CandidateQuery): boolean {
   return true;
 }
 
+const PREFETCH_BLOCKS = 64;
+
 export async function* searchTraces(src: SearchSource, q: CandidateQuery): AsyncGenerator<TraceView> {
   const terms = q.requiredTerms ?? [];
   const accept = (start: bigint, end: bigint): boolean => {
@@ -236,7 +239,8 @@ export async function* searchTraces(src: SearchSource, q: CandidateQuery): Async
   if (headCandidates.length) heap.push(new ListCursor(headCandidates));
 
   const order = [...src.blocks.values()].sort((a, b) => (a.maxStartNs > b.maxStartNs ? -1 : a.maxStartNs < b.maxStartNs ? 1 : a.id - b.id));
-  const openBlock = async (m: BlockMeta): Promise<Cursor | null> => {
+  /** Posting keys a block needs for this query ([] when every ordinal is a candidate). */
+  const plan = (m: BlockMeta): { timePruned: boolean; termKeys: string[][]; flat: string[] } => {
     const timePruned = (q.startNs !== undefined && m.maxEndNs < q.startNs) || (q.endNs !== undefined && m.minStartNs > q.endNs);
     const termKeys: string[][] = [];
     if (!timePruned) {
@@ -247,10 +251,41 @@ export async function* searchTraces(src: SearchSource, q: CandidateQuery): Async
         termKeys.push(alts.map(([term]) => term));
       }
     }
+    const flat = timePruned || termKeys.length ? [SPLIT_POSTING, ...termKeys.flat()] : [];
+    return { timePruned, termKeys, flat };
+  };
+  // Posting lists are fetched for up to PREFETCH_BLOCKS blocks in one LevelDB call: a selective
+  // query walks many blocks, and one round trip per block would dominate.
+  const prefetched = new Map<number, Promise<Array<Buffer | undefined>>>();
+  const fetchPostings = (index: number): Promise<Array<Buffer | undefined>> => {
+    const m = order[index]!;
+    let p = prefetched.get(m.id);
+    if (!p) {
+      const batch: Array<{ blockId: number; terms: string[] }> = [];
+      for (let i = index; i < order.length && batch.length < PREFETCH_BLOCKS; i++) {
+        const b = order[i]!;
+        if (prefetched.has(b.id)) break;
+        const f = plan(b).flat;
+        if (f.length) batch.push({ blockId: b.id, terms: f });
+      }
+      const all = src.postingsMany(batch);
+      batch.forEach((r, i) => {
+        const one = all.then((lists) => lists[i]!);
+        one.catch(() => {}); // a search stopped early never awaits its prefetches: no unhandled rejection
+        prefetched.set(r.blockId, one);
+      });
+      p = prefetched.get(m.id)!;
+    }
+    prefetched.delete(m.id);
+    return p;
+  };
+
+  const openBlock = async (index: number): Promise<Cursor | null> => {
+    const m = order[index]!;
+    const { timePruned, termKeys, flat } = plan(m);
     let ordinals: Uint32Array | null = null;
-    if (timePruned || termKeys.length) {
-      const flat = [SPLIT_POSTING, ...termKeys.flat()];
-      const lists = (await src.postings(m.id, flat)).map(decodeOrdinals);
+    if (flat.length) {
+      const lists = (await fetchPostings(index)).map(decodeOrdinals);
       const split = lists[0]!;
       if (timePruned) ordinals = split;
       else {
@@ -275,7 +310,7 @@ export async function* searchTraces(src: SearchSource, q: CandidateQuery): Async
   let next = 0;
   for (;;) {
     while (next < order.length && (heap.size === 0 || order[next]!.maxStartNs >= heap.peek()!.current!.start)) {
-      const c = await openBlock(order[next++]!);
+      const c = await openBlock(next++);
       if (c) heap.push(c);
     }
     const cur = heap.pop();

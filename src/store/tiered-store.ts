@@ -415,8 +415,11 @@ export class TieredStore implements Store {
     }
   }
 
-  async postings(blockId: number, terms: string[]): Promise<Array<Buffer | undefined>> {
-    return this.db.getMany(terms.map((t) => postingKey(blockId, t)));
+  async postingsMany(requests: Array<{ blockId: number; terms: string[] }>): Promise<Array<Array<Buffer | undefined>>> {
+    if (requests.length === 0) return [];
+    const values = await this.db.getMany(requests.flatMap((r) => r.terms.map((t) => postingKey(r.blockId, t))));
+    let pos = 0;
+    return requests.map((r) => values.slice(pos, (pos += r.terms.length)));
   }
 
   /**
@@ -508,7 +511,7 @@ export class TieredStore implements Store {
       blocks: new Map([...this.blocks].filter(([, m]) => m.tenant === q.tenant)),
       blooms: this.blooms,
       loadDir: (m) => this.loadDir(m),
-      postings: (id, terms) => this.postings(id, terms),
+      postingsMany: (requests) => this.postingsMany(requests),
       readView: async (m, offset, length) => {
         const rec = await this.readRecord(m.id, offset, length);
         return rec ? partsOfBatch(decodeSpanBatch(rec)) : null;
