@@ -71,7 +71,7 @@ function snakeCase(camel: string): string {
 function messageInfo(type: protobuf.Type): MessageInfo {
   let info = messageInfos.get(type);
   if (info) return info;
-  info = { name: type.fullName, byJsonName: new Map(), hasOneofs: false };
+  info = { name: type.name, byJsonName: new Map(), hasOneofs: false };
   messageInfos.set(type, info); // before recursing: messages refer to themselves (AnyValue)
   for (const field of type.fieldsArray) {
     field.resolve();
@@ -261,10 +261,17 @@ function fail(problem: string): never {
 /** Thrown when a JSON number may have been rounded by JSON.parse: the body is re-parsed exactly. */
 class NeedsExactParse extends Error {}
 
+/** A short description of a JSON value for an error message (never recursive: values may nest deeply). */
 function describe(v: unknown): string {
   if (v instanceof JsonNumberText) return v.text;
-  const s = JSON.stringify(v);
-  return s === undefined ? String(v) : s.length > 60 ? s.slice(0, 57) + '...' : s;
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  if (v === null) return 'null';
+  if (typeof v === 'object') return 'an object';
+  if (typeof v === 'string') {
+    const s = JSON.stringify(v.length > 60 ? v.slice(0, 57) : v);
+    return v.length > 60 ? s.slice(0, -1) + '..."' : s;
+  }
+  return String(v);
 }
 
 const INT_RANGES: Record<string, [bigint, bigint]> = {

@@ -166,6 +166,21 @@ describe('OTLP/JSON', () => {
     expect(() => otlpJsonToProtobuf(new Uint8Array([0x7b, 0xff, 0x7d]))).toThrow(/not valid UTF-8/);
   });
 
+  it('refuses absurd nesting with an OtlpDecodeError, never a stack overflow', () => {
+    const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+    expect(() => otlpJsonToProtobuf(`{"resourceSpans":[${deep}]}`)).toThrow(/resourceSpans\[0\]: expected an object \(ResourceSpans\), got an array of 1/);
+    expect(() => otlpJsonToProtobuf(`{"resourceSpans":[{"resource":{"attributes":[{"key":"k","value":{"intValue":123456789012345678901234}}]}}],"x":${deep}}`)).toThrow(
+      /invalid JSON: nesting deeper than 512/,
+    );
+    let value = '{"stringValue":"leaf"}';
+    for (let i = 0; i < 200; i++) value = `{"kvlistValue":{"values":[{"key":"k","value":${value}}]}}`;
+    expect(() => otlpJsonToProtobuf(`{"resourceSpans":[{"resource":{"attributes":[{"key":"deep","value":${value}}]}}]}`)).toThrow(
+      /messages nested deeper than 128/,
+    );
+    // unknown fields are not walked, however deep
+    expect(otlpJsonToProtobuf(`{"unknown":${deep}}`).length).toBe(0);
+  });
+
   it("writes Tempo's v1 JSON: batches, base64 ids, enum names, int64 strings", () => {
     const json = tracesDataToTempoJson(original) as any;
     const span = json.batches[0].scopeSpans[0].spans[0];
