@@ -8,7 +8,7 @@
  * Errors are plain text, as Tempo's are: 400 for bad parameters, 404 for unknown traces.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Store, TagValue } from '../store/types.js';
+import type { Store } from '../store/types.js';
 import { decodeTracesData, wrapAsField1 } from './decode.js';
 import { QueryError, TraceNotFoundError } from './errors.js';
 import { intParam, param, queryParams, sortedUnique, wantsProtobuf, type QueryParams } from './http-util.js';
@@ -16,8 +16,7 @@ import { parseTraceIdHex } from './ids.js';
 import { resourceSpansJson, TEMPO_OTLP_JSON } from './otlp-json.js';
 import { clientGone, runTempoSearch, type ScanBounds } from './search.js';
 import { parseTempoSearch, parseTimeRange, searchResponseJson } from './tempo-search.js';
-import { KIND_NAMES, STATUS_NAMES } from './traceql/ast.js';
-import { tokenize } from './traceql/lexer.js';
+import { indexedTagValues, intrinsicTagValues, narrowedTagValues, tryParse } from './tempo-tags.js';
 
 export interface TempoApiOptions {
   store: Store;
@@ -50,10 +49,6 @@ function tagScope(q: QueryParams): string {
   const scope = param(q, 'scope') ?? '';
   if (!TAG_SCOPES.has(scope)) throw new QueryError(`invalid scope: ${scope}`);
   return scope === 'none' ? '' : scope;
-}
-
-function tempoValueType(t: TagValue['type']): string {
-  return t === 'double' ? 'float' : t;
 }
 
 function limitOf(q: QueryParams): number {
@@ -164,25 +159,14 @@ export async function tempoApi(app: FastifyInstance, opts: TempoApiOptions): Pro
     const tenant = tenantOf(request);
     const range = parseTimeRange(q);
     const name = request.params.tagName;
-    // `q` narrows values in Tempo; here it is accepted and ignored (values come from the whole tag index).
-    let tagValues: { type: string; value: string }[];
-    const intrinsic = intrinsicTagValues(name);
-    if (intrinsic) {
-      tagValues = await intrinsic(store, tenant);
-    } else {
-      const attr = parseAttributeName(name);
-      // event., link. and other scopes are not indexed: no values.
-      const values = attr ? await store.tagValues(tenant, attr.scope, attr.key, range) : [];
-      const seen = new Set<string>();
-      tagValues = [];
-      for (const v of values) {
-        const type = tempoValueType(v.type);
-        const key = `${type}\u0000${v.value}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        tagValues.push({ type, value: v.value });
-      }
-      tagValues.sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : a.type < b.type ? -1 : 1));
+    // Tempo narrows values to spans matching `q` (the other filters of the query being built); an
+    // incomplete or unsupported `q` degrades to the unfiltered list, as Tempo's does.
+    const filter = tryParse(param(q, 'q'));
+    let tagValues: { type: string; value: string }[] | null = null;
+    if (filter) tagValues = await narrowedTagValues(store, tenant, name, filter, range, scanBounds(reply));
+    if (tagValues === null) {
+      const intrinsic = intrinsicTagValues(name);
+      tagValues = intrinsic ? await intrinsic(store, tenant) : await indexedTagValues(store, tenant, name, range);
     }
     return sendJson(reply, { tagValues: tagValues.slice(0, limitOf(q)) });
   });
@@ -199,53 +183,4 @@ export async function tempoApi(app: FastifyInstance, opts: TempoApiOptions): Pro
       goVersion: '',
     }),
   );
-}
-
-type IntrinsicValues = (store: Store, tenant: string) => Promise<{ type: string; value: string }[]>;
-
-function intrinsicTagValues(name: string): IntrinsicValues | null {
-  const keywords = (names: readonly string[]): IntrinsicValues => async () => names.map((value) => ({ type: 'keyword', value }));
-  switch (name) {
-    case 'status':
-    case 'span:status':
-      return keywords(STATUS_NAMES);
-    case 'kind':
-    case 'span:kind':
-      return keywords(KIND_NAMES);
-    case 'name':
-    case 'span:name':
-    case 'rootName':
-    case 'trace:rootName':
-      return async (store, tenant) => sortedUnique((await store.operations(tenant)).map((o) => o.name)).map((value) => ({ type: 'string', value }));
-    case 'rootServiceName':
-    case 'trace:rootService':
-      return async (store, tenant) => sortedUnique(await store.services(tenant)).map((value) => ({ type: 'string', value }));
-    case 'duration':
-    case 'span:duration':
-    case 'traceDuration':
-    case 'trace:duration':
-    case 'statusMessage':
-    case 'span:statusMessage':
-    case 'nestedSetParent':
-      return async () => [];
-    default:
-      return null;
-  }
-}
-
-/** A v2 tag name is a TraceQL attribute: `span.x`, `resource.x`, `.x`. */
-function parseAttributeName(name: string): { scope: 'span' | 'resource' | 'any'; key: string } | null {
-  let tokens;
-  try {
-    tokens = tokenize(name);
-  } catch {
-    throw new QueryError(`invalid tag name "${name}": expected a TraceQL attribute such as resource.service.name, span.http.method or .foo`);
-  }
-  const t = tokens[0];
-  if (tokens.length === 2 && t && t.kind === 'attribute') {
-    if (t.scope === '') return { scope: 'any', key: t.key };
-    if (t.scope === 'span' || t.scope === 'resource') return { scope: t.scope, key: t.key };
-    return null;
-  }
-  throw new QueryError(`invalid tag name "${name}": expected a TraceQL attribute such as resource.service.name, span.http.method or .foo, or an intrinsic`);
 }

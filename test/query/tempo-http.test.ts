@@ -231,6 +231,18 @@ describe('Tempo tags', () => {
     expect(names.tagValues).toContainEqual({ type: 'string', value: 'GET /a' });
     expect((await get('/api/v2/search/tag/not%20an%20attribute/values')).statusCode).toBe(400);
   });
+
+  it('v2 tag values narrow to spans matching q; an incomplete q degrades to all values', async () => {
+    const url = (name: string, q: string) => `/api/v2/search/tag/${name}/values?q=${encodeURIComponent(q)}`;
+    const methods = (await get(url('span.http.method', '{ resource.service.name = "backend" }'))).json();
+    expect(methods).toEqual({ tagValues: [{ type: 'string', value: 'GET' }] });
+    const services = (await get(url('resource.service.name', '{ span.http.method = "POST" }'))).json();
+    expect(services).toEqual({ tagValues: [{ type: 'string', value: 'checkout' }, { type: 'string', value: 'frontend' }] });
+    const names = (await get(url('name', '{ status = error }'))).json();
+    expect(names).toEqual({ tagValues: [{ type: 'string', value: 'POST /checkout' }, { type: 'string', value: 'SELECT' }] });
+    const incomplete = (await get(url('resource.service.name', '{ span.http.method = '))).json();
+    expect(incomplete.tagValues.map((v: { value: string }) => v.value)).toEqual(['backend', 'checkout', 'db', 'frontend', 'payments']);
+  });
 });
 
 describe('Tempo tenant errors', () => {

@@ -1,0 +1,154 @@
+/**
+ * Tempo tag-value autocomplete (GET /api/v2/search/tag/{name}/values): intrinsic values, values
+ * from the store's tag index, and values narrowed to the spans that match a TraceQL `q`.
+ */
+import type { IndexedAttribute } from '../otlp/model.js';
+import type { SpanView, Store, TagValue } from '../store/types.js';
+import { QueryError } from './errors.js';
+import type { SearchPlan } from './planner.js';
+import { runTempoSearch, type ScanBounds } from './search.js';
+import { KIND_NAMES, STATUS_NAMES, type TraceQLQuery } from './traceql/ast.js';
+import { tokenize } from './traceql/lexer.js';
+import { parseTraceQL } from './traceql/parser.js';
+import { sortedUnique } from './http-util.js';
+
+/** Narrowing reads at most this many matching traces, so autocomplete stays cheap. */
+const NARROW_MAX_TRACES = 1_000;
+const NARROW_MAX_INSPECTED = 20_000;
+const NARROW_MAX_DURATION_MS = 2_000;
+
+export function tempoValueType(t: TagValue['type']): string {
+  return t === 'double' ? 'float' : t;
+}
+
+/** A TraceQL filter with at least one condition, or null (absent, `{}`, incomplete or unsupported). */
+export function tryParse(q: string | undefined): TraceQLQuery | null {
+  if (q === undefined) return null;
+  try {
+    const query = parseTraceQL(q);
+    return query.filter ? query : null;
+  } catch {
+    return null;
+  }
+}
+
+function sortTagValues(values: { type: string; value: string }[]): { type: string; value: string }[] {
+  return values.sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
+}
+
+export async function indexedTagValues(store: Store, tenant: string, name: string, range: { startNs?: bigint; endNs?: bigint }): Promise<{ type: string; value: string }[]> {
+  const attr = parseAttributeName(name);
+  // event., link. and other scopes are not indexed: no values.
+  const values = attr ? await store.tagValues(tenant, attr.scope, attr.key, range) : [];
+  const seen = new Set<string>();
+  const out: { type: string; value: string }[] = [];
+  for (const v of values) {
+    const type = tempoValueType(v.type);
+    const key = `${type}\u0000${v.value}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ type, value: v.value });
+  }
+  return sortTagValues(out);
+}
+
+function typedValue(a: IndexedAttribute): { type: string; value: string } {
+  const v = a.value;
+  if (typeof v === 'string') return { type: 'string', value: v };
+  if (typeof v === 'boolean') return { type: 'bool', value: String(v) };
+  if (typeof v === 'bigint') return { type: 'int', value: v.toString() };
+  return { type: a.isDouble || !Number.isInteger(v) ? 'float' : 'int', value: String(v) };
+}
+
+/**
+ * Values of `name` on the spans that match `filter`; null when `name` is not something spans carry
+ * as a plain value here (then the caller answers the unfiltered list).
+ */
+export async function narrowedTagValues(
+  store: Store,
+  tenant: string,
+  name: string,
+  filter: TraceQLQuery,
+  range: { startNs?: bigint; endNs?: bigint },
+  bounds: ScanBounds,
+): Promise<{ type: string; value: string }[] | null> {
+  let read: (span: SpanView) => { type: string; value: string }[];
+  if (name === 'name' || name === 'span:name') {
+    read = (span) => [{ type: 'string', value: span.name }];
+  } else if (intrinsicTagValues(name)) {
+    return null;
+  } else {
+    const attr = parseAttributeName(name);
+    if (!attr) return null;
+    read = (span) => {
+      const out: { type: string; value: string }[] = [];
+      if (attr.scope !== 'resource') for (const a of span.attributes) if (a.key === attr.key) out.push(typedValue(a));
+      if (attr.scope !== 'span') {
+        let found = false;
+        for (const a of span.resourceAttributes) if (a.key === attr.key) { out.push(typedValue(a)); found = true; }
+        if (!found && attr.key === 'service.name' && span.serviceName) out.push({ type: 'string', value: span.serviceName });
+      }
+      return out;
+    };
+  }
+  const plan: SearchPlan = { query: filter, tags: [], limit: NARROW_MAX_TRACES, spss: 0, ...range };
+  const outcome = await runTempoSearch(store, tenant, plan, {
+    maxInspectedTraces: NARROW_MAX_INSPECTED,
+    maxDurationMs: NARROW_MAX_DURATION_MS,
+    ...(bounds.signal ? { signal: bounds.signal } : {}),
+  });
+  const seen = new Map<string, { type: string; value: string }>();
+  for (const m of outcome.matches) {
+    for (const span of m.matched) for (const v of read(span)) seen.set(`${v.type}\u0000${v.value}`, v);
+  }
+  return sortTagValues([...seen.values()]);
+}
+
+type IntrinsicValues = (store: Store, tenant: string) => Promise<{ type: string; value: string }[]>;
+
+export function intrinsicTagValues(name: string): IntrinsicValues | null {
+  const keywords = (names: readonly string[]): IntrinsicValues => async () => names.map((value) => ({ type: 'keyword', value }));
+  switch (name) {
+    case 'status':
+    case 'span:status':
+      return keywords(STATUS_NAMES);
+    case 'kind':
+    case 'span:kind':
+      return keywords(KIND_NAMES);
+    case 'name':
+    case 'span:name':
+    case 'rootName':
+    case 'trace:rootName':
+      return async (store, tenant) => sortedUnique((await store.operations(tenant)).map((o) => o.name)).map((value) => ({ type: 'string', value }));
+    case 'rootServiceName':
+    case 'trace:rootService':
+      return async (store, tenant) => sortedUnique(await store.services(tenant)).map((value) => ({ type: 'string', value }));
+    case 'duration':
+    case 'span:duration':
+    case 'traceDuration':
+    case 'trace:duration':
+    case 'statusMessage':
+    case 'span:statusMessage':
+    case 'nestedSetParent':
+      return async () => [];
+    default:
+      return null;
+  }
+}
+
+/** A v2 tag name is a TraceQL attribute: `span.x`, `resource.x`, `.x`. */
+export function parseAttributeName(name: string): { scope: 'span' | 'resource' | 'any'; key: string } | null {
+  let tokens;
+  try {
+    tokens = tokenize(name);
+  } catch {
+    throw new QueryError(`invalid tag name "${name}": expected a TraceQL attribute such as resource.service.name, span.http.method or .foo`);
+  }
+  const t = tokens[0];
+  if (tokens.length === 2 && t && t.kind === 'attribute') {
+    if (t.scope === '') return { scope: 'any', key: t.key };
+    if (t.scope === 'span' || t.scope === 'resource') return { scope: t.scope, key: t.key };
+    return null;
+  }
+  throw new QueryError(`invalid tag name "${name}": expected a TraceQL attribute such as resource.service.name, span.http.method or .foo, or an intrinsic`);
+}
