@@ -107,6 +107,15 @@ function mutateJsonStructure(next: () => number, value: unknown): unknown {
   return copy;
 }
 
+/** Absurdly deep nesting, written as text (JSON.stringify itself would overflow the stack). */
+function deepJsonText(next: () => number): string {
+  const depth = 200 + Math.floor(next() * 3_000);
+  const kind = Math.floor(next() * 3);
+  if (kind === 0) return `{"resourceSpans":[${'['.repeat(depth)}${']'.repeat(depth)}]}`;
+  if (kind === 1) return `{"resourceSpans":[{"resource":{"attributes":[{"key":"d","value":${'{"kvlistValue":{"values":[{"key":"k","value":'.repeat(depth)}{}${'}]}}'.repeat(depth)}}]}}]}`;
+  return `{"unknown":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)},"resourceSpans":[{"resource":{"attributes":[{"key":"n","value":{"intValue":12345678901234567890}}]}}]}`;
+}
+
 function mutateText(next: () => number, text: string): string {
   const pick = (n: number) => Math.floor(next() * n);
   const at = pick(text.length + 1);
@@ -153,7 +162,7 @@ describe(`fuzz (seed ${SEED})`, () => {
     const outcomes = { ok: 0, rejected: 0 };
     for (let i = 0; i < JSON_CASES; i++) {
       const value = base[i % base.length]!;
-      const text = i % 2 === 0 ? JSON.stringify(mutateJsonStructure(next, value)) : mutateText(next, JSON.stringify(value));
+      const text = i % 50 === 7 ? deepJsonText(next) : i % 2 === 0 ? JSON.stringify(mutateJsonStructure(next, value)) : mutateText(next, JSON.stringify(value));
       let pb: Uint8Array | undefined;
       const outcome = expectDecodeErrorOnly(`json case ${i} (seed ${SEED})`, () => {
         pb = otlpJsonToProtobuf(text);
