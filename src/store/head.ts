@@ -31,7 +31,7 @@ export class Head {
 
   constructor(readonly shards: number) {}
 
-  /** Adds spans not already present; returns the keys of traces that changed (for cache invalidation). */
+  /** Adds spans not already present; returns how many. `changed` hears every trace the batch touches (cache invalidation). */
   insert(tenant: string, batch: SpanBatch, ingestMs: number, changed?: (traceKey: string) => void): number {
     let traces = this.tenants.get(tenant);
     if (!traces) { traces = new Map(); this.tenants.set(tenant, traces); }
@@ -49,6 +49,7 @@ export class Head {
         traces.set(tk, t);
         this.traceCount++;
       }
+      if (tk !== lastKey) changed?.(tk); // once per run of spans of one trace, not per span
       lastKey = tk;
       lastTrace = t;
       const sk = idKey(rec.spanId);
@@ -59,7 +60,6 @@ export class Head {
       this.bytes += rec.bytes.length + SPAN_OVERHEAD_BYTES + ATTR_OVERHEAD_BYTES * rec.attributes.length;
       this.spanCount++;
       added++;
-      changed?.(tk);
     }
     if (added > 0) {
       if (ingestMs < this.minIngestMs) this.minIngestMs = ingestMs;
