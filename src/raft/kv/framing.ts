@@ -7,7 +7,8 @@ import { Packr } from 'msgpackr';
 /** Plain msgpack (no record extension) so every frame decodes on its own. */
 export const packr = new Packr({ useRecords: false, moreTypes: false });
 
-export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
+/** Large enough for a snapshot of a big state in one message; bounds what a broken peer can make us buffer. */
+export const MAX_FRAME_BYTES = 512 * 1024 * 1024;
 
 export function encodeFrame(value: unknown): Buffer {
   const body = packr.pack(value);
@@ -40,9 +41,9 @@ export class FrameDecoder {
   }
 
   private peekHeader(): number {
-    const first = this.chunks[0]!;
-    if (first.length >= 4) return first.readUInt32BE(0);
-    return Buffer.concat(this.chunks, this.buffered).readUInt32BE(0);
+    // Merge once so the header is in the first chunk (keeps tiny chunks from costing O(n²)).
+    if (this.chunks[0]!.length < 4) this.chunks = [Buffer.concat(this.chunks, this.buffered)];
+    return this.chunks[0]!.readUInt32BE(0);
   }
 }
 

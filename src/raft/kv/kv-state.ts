@@ -32,11 +32,36 @@ export class KvStateMachine implements StateMachine {
   }
 
   snapshot(): Uint8Array {
-    return packr.pack([...this.data.entries()]);
+    return serialize([...this.data.entries()]);
+  }
+
+  /** Captures the state now (values are immutable strings) and serializes it later, in slices. */
+  captureSnapshot(): () => Promise<Uint8Array> {
+    const pairs = [...this.data.entries()];
+    return async () => {
+      const parts: Uint8Array[] = [packr.pack(SNAPSHOT_VERSION)];
+      for (let i = 0; i < pairs.length; i += SNAPSHOT_SLICE) {
+        parts.push(packr.pack(pairs.slice(i, i + SNAPSHOT_SLICE)));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      return Buffer.concat(parts);
+    };
   }
 
   restore(data: Uint8Array): void {
+    const values = packr.unpackMultiple(data) as unknown[];
+    if (values[0] !== SNAPSHOT_VERSION) throw new Error(`unknown KV snapshot version ${String(values[0])}`);
     this.data.clear();
-    for (const [k, v] of packr.unpack(data) as [string, string][]) this.data.set(k, v);
+    for (let i = 1; i < values.length; i++) for (const [k, v] of values[i] as [string, string][]) this.data.set(k, v);
   }
+}
+
+/** Snapshot: a version number, then arrays of [key, value] pairs, as consecutive msgpack values. */
+const SNAPSHOT_VERSION = 1;
+const SNAPSHOT_SLICE = 512;
+
+function serialize(pairs: [string, string][]): Uint8Array {
+  const parts: Uint8Array[] = [packr.pack(SNAPSHOT_VERSION)];
+  for (let i = 0; i < pairs.length; i += SNAPSHOT_SLICE) parts.push(packr.pack(pairs.slice(i, i + SNAPSHOT_SLICE)));
+  return Buffer.concat(parts);
 }

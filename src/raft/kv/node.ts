@@ -23,7 +23,7 @@ const { values } = parseArgs({
     'peer-listen': { type: 'string' },
     'client-listen': { type: 'string' },
     peers: { type: 'string' },
-    'tick-ms': { type: 'string', default: '50' },
+    'tick-ms': { type: 'string', default: '100' },
     stats: { type: 'boolean', default: false },
     'request-timeout-ms': { type: 'string', default: '3000' },
     'snapshot-every': { type: 'string', default: '10000' },
@@ -71,6 +71,7 @@ const transport = new PeerTransport({
   listen: peerListen,
   peers,
   onMessages: (messages) => host.step(messages),
+  onDropped: (messages) => host.dropped(messages),
 });
 const peerBound = await transport.start();
 await host.start(transport, die);

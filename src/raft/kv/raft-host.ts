@@ -15,6 +15,8 @@ export interface StateMachine {
   /** Apply one committed Normal entry; returns what the proposer should get back. */
   apply(entry: Entry): unknown;
   snapshot(): Uint8Array;
+  /** Capture the state as of now; the returned function serializes it later (may yield). */
+  captureSnapshot(): () => Promise<Uint8Array>;
   restore(data: Uint8Array): void;
 }
 
@@ -128,6 +130,16 @@ export class RaftHost {
 
   get leader(): NodeId | '' {
     return this.core.lead;
+  }
+
+  /** The transport could not deliver these: let the leader stop waiting on them. */
+  dropped(messages: Message[]): void {
+    if (this.stopped) return;
+    for (const m of messages) {
+      if (m.type === 'Snap') this.core.reportSnapshot(m.to, false);
+      else if (m.type === 'App') this.core.reportUnreachable(m.to);
+    }
+    this.kick();
   }
 
   step(messages: Message[]): void {
@@ -345,18 +357,23 @@ export class RaftHost {
     const everyBytes = this.options.snapshotEveryBytes ?? 64 * 1024 * 1024;
     if (this.sinceSnapshotEntries < everyEntries && this.sinceSnapshotBytes < everyBytes) return;
     // A snapshot costs about the state's size (serialize, checksum, write, fsync); taking one
-    // more often than every ~2 states' worth of log would spend more than the log itself.
-    if (this.sinceSnapshotBytes < 2 * this.lastSnapshotBytes) return;
+    // more often than every ~4 states' worth of log would spend much of the disk on snapshots.
+    if (this.sinceSnapshotBytes < 4 * this.lastSnapshotBytes) return;
     const index = this.applied;
     const term = this.log.term(index);
     if (term === undefined || index <= (this.log.snapshotMeta?.index ?? 0)) return;
-    const snap: Snapshot = { meta: { index, term, conf: this.core.confStateAt(index) }, data: this.sm.snapshot() };
+    const meta = { index, term, conf: this.core.confStateAt(index) };
+    const serialize = this.sm.captureSnapshot();
     this.sinceSnapshotEntries = 0;
     this.sinceSnapshotBytes = 0;
-    // Written in the background: a large state takes a while to write and fsync, and the Ready
-    // loop must keep sending heartbeats meanwhile or followers start elections.
-    this.snapshotInFlight = this.log
-      .saveSnapshot(snap)
+    // Serialized, checksummed and written in the background: a large state takes a while, and
+    // the Ready loop must keep sending heartbeats meanwhile or followers start elections.
+    let snap: Snapshot;
+    this.snapshotInFlight = serialize()
+      .then((data) => {
+        snap = { meta, data };
+        return this.log.saveSnapshot(snap);
+      })
       .then(() => {
         this.lastSnapshotBytes = snap.data.length;
         this.cachedSnapshot = snap;

@@ -14,6 +14,8 @@ export interface PeerTransportOptions {
   listen: HostPort;
   peers: Map<NodeId, HostPort>;
   onMessages: (messages: Message[]) => void;
+  /** Messages that could not be sent (peer down, backed up, or too large); Raft will retry. */
+  onDropped?: (messages: Message[]) => void;
   /** Bytes waiting in one peer's socket before new messages to it are dropped. */
   maxQueuedBytes?: number;
   reconnectDelayMs?: number;
@@ -120,12 +122,18 @@ export class PeerTransport {
       if (link.queue.length === 0) continue;
       const messages = link.queue;
       link.queue = [];
-      const frame = encodeFrame({ from: this.options.self, messages } satisfies PeerFrame);
-      if (link.write(frame, this.maxQueuedBytes)) {
+      let frame: Buffer | null = null;
+      try {
+        frame = encodeFrame({ from: this.options.self, messages } satisfies PeerFrame);
+      } catch {
+        frame = null; // over MAX_FRAME_BYTES: dropped like any undeliverable batch
+      }
+      if (frame && link.write(frame, this.maxQueuedBytes)) {
         this.stats.framesSent++;
         this.stats.messagesSent += messages.length;
       } else {
         this.stats.messagesDropped += messages.length;
+        this.options.onDropped?.(messages);
       }
     }
   }

@@ -21,13 +21,13 @@ import {
   decodeHardState,
   decodeSnapshot,
   encodeHardState,
-  encodeSnapshot,
   fsyncDir,
   fsyncDirSync,
   HARD_STATE_FILE,
   SNAPSHOT_FILE,
   TMP_SUFFIX,
   writeFileAtomic,
+  writeSnapshotFileAtomic,
 } from './files.js';
 import { encodeCommit, encodeEntry, entryRecordSize, RECORD_OVERHEAD, COMMIT_PAYLOAD } from './record.js';
 import { scanSegment } from './segment-scan.js';
@@ -231,7 +231,7 @@ export class FileLog implements DurableLog {
     this.assertUsable();
     const index = snap.meta.index;
     if (this.snapMeta && index <= this.snapMeta.index) return; // older than what we have: nothing to do
-    await writeFileAtomic(this.dir, SNAPSHOT_FILE, encodeSnapshot(snap));
+    await writeSnapshotFileAtomic(this.dir, snap);
     this.snapMeta = snap.meta;
     if (this.term(index) === snap.meta.term && index <= this.lastIndex()) {
       this.compact(index);
