@@ -10,6 +10,7 @@
 import type protobuf from 'protobufjs';
 import type { RejectedSpans } from './model.js';
 import { otlpTypes } from './proto.js';
+import { rejectionSummary } from './scan.js';
 import type { OtlpSignal } from './json.js';
 
 /** gRPC status codes used by the receivers (google.rpc.Code). */
@@ -56,10 +57,7 @@ function clip(message: string): string {
 /** partial_success from the scanner's rejections (undefined when nothing was rejected). */
 export function partialSuccessOf(rejected: RejectedSpans): PartialSuccess | undefined {
   if (rejected.count === 0) return undefined;
-  return {
-    rejected: rejected.count,
-    errorMessage: `rejected ${rejected.count} invalid span${rejected.count === 1 ? '' : 's'}: ${rejected.messages.join('; ')}`,
-  };
+  return { rejected: rejected.count, errorMessage: rejectionSummary(rejected) };
 }
 
 /** The JSON object of an Export*ServiceResponse ({} for full success). */
