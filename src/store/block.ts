@@ -13,7 +13,7 @@ import { Bloom } from './bloom.js';
 import type { HeadTrace } from './head.js';
 import { attrKeyPrefix, canonicalValue, nameTerm, serviceTerm, statusTerm, tagValueOf, valueIndexable } from './terms.js';
 import { sizeTrace, writeTrace, type SizedTrace } from './encode.js';
-import { compareBytes, groupParts } from './trace-merge.js';
+import { compareBytes, groupParts, type SpanPart } from './trace-merge.js';
 import type { TagValue } from './types.js';
 
 export const DIR_ENTRY_BYTES = 56;
@@ -295,17 +295,19 @@ export async function buildBlock(
 
   // Pass 1 sizes every record so pass 2 writes the whole data file into one buffer.
   const sized = new Array<SizedTrace>(sorted.length);
+  const partsOf = new Array<SpanPart[]>(sorted.length);
   let dataBytes = 0;
   for (let ordinal = 0; ordinal < sorted.length; ordinal++) {
     if (ordinal % YIELD_EVERY_TRACES === YIELD_EVERY_TRACES - 1) await yieldToWriters();
-    sized[ordinal] = sizeTrace(groupParts([...sorted[ordinal]!.spans.values()], true)); // unique by span id already
+    const parts = (partsOf[ordinal] = [...sorted[ordinal]!.spans.values()]);
+    sized[ordinal] = sizeTrace(groupParts(parts, true)); // unique by span id already
     dataBytes += sized[ordinal]!.total;
   }
   const dataBuf = Buffer.allocUnsafe(dataBytes);
   for (let ordinal = 0; ordinal < sorted.length; ordinal++) {
     if (ordinal % YIELD_EVERY_TRACES === YIELD_EVERY_TRACES - 1) await yieldToWriters();
     const t = sorted[ordinal]!;
-    const parts = [...t.spans.values()];
+    const parts = partsOf[ordinal]!;
     const length = sized[ordinal]!.total;
     if (writeTrace(sized[ordinal]!, dataBuf, offset) !== offset + length) throw new Error('buildBlock: record size mismatch');
     let flags = 0;

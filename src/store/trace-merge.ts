@@ -118,27 +118,54 @@ function compareParts(a: SpanPart, b: SpanPart): number {
  * order its spans arrived in: across restarts, replicas and restores.
  */
 export function groupParts(parts: SpanPart[], unique = false): ResourceGroup[] {
-  const byRes = new Map<string, { resource: ResourceRef; scopes: Map<string, { scope: ScopeRef; parts: SpanPart[] }> }>();
+  // A trace has a handful of resources and scopes: arrays with a linear scan allocate far less
+  // than maps, and the cached keys compare by reference when the objects are shared.
+  interface ScopeAcc { key: string; scope: ScopeRef; parts: SpanPart[] }
+  interface ResAcc { key: string; resource: ResourceRef; scopes: ScopeAcc[] }
+  const groups: ResAcc[] = [];
+  let last: ResAcc | undefined;
+  let lastScope: ScopeAcc | undefined;
   for (const p of unique ? parts : dedupSpans(parts)) {
-    const rk = groupKey(p.res);
-    let g = byRes.get(rk);
-    if (!g) {
-      g = { resource: p.res, scopes: new Map() };
-      byRes.set(rk, g);
+    let g = last;
+    if (!g || (g.resource !== p.res && g.key !== groupKey(p.res))) {
+      const rk = groupKey(p.res);
+      g = groups.find((x) => x.key === rk);
+      if (!g) {
+        g = { key: rk, resource: p.res, scopes: [] };
+        groups.push(g);
+      }
+      last = g;
+      lastScope = undefined;
     }
-    const sk = groupKey(p.scope);
-    let sg = g.scopes.get(sk);
-    if (!sg) {
-      sg = { scope: p.scope, parts: [] };
-      g.scopes.set(sk, sg);
+    let sg = lastScope;
+    if (!sg || (sg.scope !== p.scope && sg.key !== groupKey(p.scope))) {
+      const sk = groupKey(p.scope);
+      sg = g.scopes.find((x) => x.key === sk);
+      if (!sg) {
+        sg = { key: sk, scope: p.scope, parts: [] };
+        g.scopes.push(sg);
+      }
+      lastScope = sg;
     }
     sg.parts.push(p);
   }
-  const byKey = <T>(m: Map<string, T>): T[] => [...m.keys()].sort().map((k) => m.get(k)!);
-  return byKey(byRes).map((g) => ({
-    resource: g.resource,
-    scopes: byKey(g.scopes).map((sg) => ({ scope: sg.scope, spans: sg.parts.sort(compareParts).map((p) => p.rec.bytes) })),
-  }));
+  const byKey = (a: { key: string }, b: { key: string }): number => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+  if (groups.length > 1) groups.sort(byKey);
+  const out: ResourceGroup[] = new Array(groups.length);
+  for (let i = 0; i < groups.length; i++) {
+    const g = groups[i]!;
+    if (g.scopes.length > 1) g.scopes.sort(byKey);
+    out[i] = {
+      resource: g.resource,
+      scopes: g.scopes.map((sg) => {
+        if (sg.parts.length > 1) sg.parts.sort(compareParts);
+        const spans = new Array<Uint8Array>(sg.parts.length);
+        for (let j = 0; j < spans.length; j++) spans[j] = sg.parts[j]!.rec.bytes;
+        return { scope: sg.scope, spans };
+      }),
+    };
+  }
+  return out;
 }
 
 /** Encoded TracesData of the parts; `unique` when the caller knows no span id repeats. */
