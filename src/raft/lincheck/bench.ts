@@ -1,6 +1,8 @@
 /**
  * Per-file check times over the linearizability corpus, and for KV histories a comparison run
- * with P-compositionality switched off (one search over a whole-store model).
+ * with P-compositionality switched off (one search over a whole-store model). Then simulated
+ * histories with lost operations, compared with plain Wing & Gong / Lowe search (the models'
+ * `neverChangesState` and `reduce` hooks removed).
  *
  *   npx tsx src/raft/lincheck/bench.ts [CORPUS_DIR] [--runs N] [--timeout-ms N]
  */
@@ -9,7 +11,10 @@ import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { checkHistory } from './checker.js';
 import { parseHistory, type ModelName, type ParsedHistory } from './parse/index.js';
-import type { KvInput, KvOutput } from './models/kv.js';
+import { kvModel, type KvInput, type KvOutput } from './models/kv.js';
+import { registerModel } from './models/register.js';
+import { setModel } from './models/set.js';
+import { simulateKv, simulateRegister, simulateSet, type SimulationOptions } from './simulate.js';
 import type { Model, Operation } from './types.js';
 
 interface Options {
@@ -87,6 +92,36 @@ function timeBoth(history: ParsedHistory, runs: number, timeoutMs: number): [Tim
   }
 }
 
+/** The model without the search shortcuts: what a plain WGL + memo checker would do. */
+function plain<S, I, O>(model: Model<S, I, O>): Model<S, I, O> {
+  const { neverChangesState: _eager, reduce: _reduce, ...rest } = model;
+  return rest;
+}
+
+const show = (t: Timing, timeoutMs: number): string => (t.verdict === 'unknown' ? `> ${timeoutMs}` : t.medianMs.toFixed(1));
+const ratio = (fast: Timing, slow: Timing): string =>
+  `${slow.verdict === 'unknown' ? '> ' : ''}${(slow.medianMs / Math.max(fast.medianMs, 0.01)).toFixed(1)}×`;
+
+function simulated(options: Options): void {
+  console.log('\n| simulated history | ops | verdict | check ms | plain WGL verdict | plain WGL ms | ratio |');
+  console.log('| --- | ---: | --- | ---: | --- | ---: | ---: |');
+  for (const [clients, operations] of [[5, 1000], [10, 1000], [20, 2000]] as const) {
+    for (const seed of [1, 2, 3]) {
+      const sim: SimulationOptions = { seed, clients, operations, lostRate: 0.05 };
+      const label = `${clients} clients, 5% lost, seed ${seed}`;
+      const rows: [string, () => [Timing, Timing]][] = [
+        ['register', () => { const ops = simulateRegister(sim); return [time(registerModel, ops, options.runs, options.timeoutMs), time(plain(registerModel), ops, options.runs, options.timeoutMs)]; }],
+        ['kv (5 keys)', () => { const ops = simulateKv({ ...sim, keys: 5 }); return [time(kvModel, ops, options.runs, options.timeoutMs), time(plain(kvModel), ops, options.runs, options.timeoutMs)]; }],
+        ['set', () => { const ops = simulateSet(sim); return [time(setModel, ops, options.runs, options.timeoutMs), time(plain(setModel), ops, options.runs, options.timeoutMs)]; }],
+      ];
+      for (const [model, run] of rows) {
+        const [fast, slow] = run();
+        console.log(`| ${model}, ${label} | ${operations} | ${fast.verdict} | ${show(fast, options.timeoutMs)} | ${slow.verdict} | ${show(slow, options.timeoutMs)} | ${ratio(fast, slow)} |`);
+      }
+    }
+  }
+}
+
 function main(): void {
   const options = parseOptions(process.argv.slice(2));
   if (!existsSync(options.corpus)) throw new Error(`no corpus at ${options.corpus}`);
@@ -101,13 +136,14 @@ function main(): void {
       const text = readFileSync(join(options.corpus, folder, file), 'utf8');
       const history = parseHistory(modelFor(folder, text), text);
       const [partitioned, whole] = timeBoth(history, options.runs, options.timeoutMs);
-      const wholeMs = whole === undefined ? '' : whole.verdict === 'unknown' ? `> ${options.timeoutMs}` : whole.medianMs.toFixed(1);
-      const ratio = whole === undefined ? '' : `${whole.verdict === 'unknown' ? '> ' : ''}${(whole.medianMs / partitioned.medianMs).toFixed(1)}×`;
+      const wholeMs = whole === undefined ? '' : show(whole, options.timeoutMs);
+      const wholeRatio = whole === undefined ? '' : ratio(partitioned, whole);
       console.log(
-        `| ${folder}/${file} | ${history.name} | ${history.operations.length} | ${expected[folder]?.[file] ?? 'none'} | ${partitioned.verdict} | ${partitioned.medianMs.toFixed(1)} | ${whole?.verdict ?? ''} | ${wholeMs} | ${ratio} |`,
+        `| ${folder}/${file} | ${history.name} | ${history.operations.length} | ${expected[folder]?.[file] ?? 'none'} | ${partitioned.verdict} | ${show(partitioned, options.timeoutMs)} | ${whole?.verdict ?? ''} | ${wholeMs} | ${wholeRatio} |`,
       );
     }
   }
+  simulated(options);
 }
 
 main();

@@ -1,12 +1,20 @@
 /**
  * The Wing & Gong backtracking search with Lowe's memoization over one partition, as a resumable
- * state machine: `run(budget)` does at most `budget` steps, so a driver can interleave partitions
+ * state machine: `run(budget)` does about `budget` steps, so a driver can interleave partitions
  * (a failing key is usually found long before a hard, linearizable one is exhausted).
  *
  * Events live in a doubly linked list sorted by time. Linearizing an operation lifts its call and
- * return out of the list; backtracking puts them back. A return reached while its operation is
- * still unplaced means that operation had to take effect earlier: backtrack. The design follows
- * Porcupine (anishathalye/porcupine); the code is our own.
+ * return out of the list; backtracking puts them back. The candidates to linearize next are the
+ * calls before the first remaining return: that return's operation must take effect before it.
+ * The design follows Porcupine (anishathalye/porcupine); the code is our own. Two changes to
+ * the order in which candidates are tried (the verdict does not depend on it):
+ * - an operation that cannot change any state and fits now is the only branch tried (see
+ *   `freeCandidate`);
+ * - otherwise operations with a known outcome go first (in call order, as in Porcupine) and
+ *   indeterminate ones last, so a lost operation is only placed when something needs it.
+ * And two prunings that cannot lose a linearization: of several indeterminate candidates with
+ * equal inputs only the first is tried (they are interchangeable), and an indeterminate operation
+ * that would leave the state unchanged is not placed (leaving it out does as well).
  *
  * Indeterminate operations (return = Infinity) have their returns after every finite one, and the
  * search succeeds as soon as every operation with a known outcome is placed: indeterminate ones
@@ -28,6 +36,12 @@ interface EventNode {
 
 export type SearchStatus = 'running' | 'linearizable' | 'illegal';
 
+/** A configuration being explored: the candidates to place next, in the order to try them. */
+interface Frame {
+  readonly candidates: EventNode[];
+  next: number;
+}
+
 export class PartitionSearch<State, Input, Output> {
   private readonly head: EventNode;
   private readonly linearized: LinearizedSet;
@@ -35,14 +49,15 @@ export class PartitionSearch<State, Input, Output> {
   private readonly stateIds = new Map<string, number>();
   /** Rough bytes held by the interned state keys (UTF-16 plus map entry overhead). */
   private stateKeyBytes = 0;
-  private readonly stackCalls: EventNode[] = [];
-  private readonly stackStates: State[] = [];
-  /** Whether each placement was the configuration's only branch (see findFreeCandidate). */
-  private readonly stackForced: boolean[] = [];
-  private scanForFree = true;
+  /** Placed operations (call events) in order, and the state before each. */
+  private readonly placedCalls: EventNode[] = [];
+  private readonly statesBefore: State[] = [];
+  /** One frame per configuration on the current path: the root, then one per placement. */
+  private readonly frames: Frame[] = [];
   private unplacedDeterminate: number;
+  /** Operations with equal inputs share a class number (used for indeterminate operations). */
+  private readonly inputClass: Int32Array;
   private state: State;
-  private entry: EventNode | null;
   private statusValue: SearchStatus = 'running';
   /** Deepest sequence of placed operations seen (Porcupine's "longest linearizable prefix"). */
   private longest: number[] = [];
@@ -53,11 +68,12 @@ export class PartitionSearch<State, Input, Output> {
   ) {
     this.unplacedDeterminate = operations.reduce((n, op) => (op.return === Infinity ? n : n + 1), 0);
     this.head = buildEventList(operations);
+    this.inputClass = classifyInputs(operations);
     this.linearized = new LinearizedSet(operations.length, new ZobristKeys(operations.length));
     this.memo = new MemoCache(this.linearized.words.length);
     this.state = model.init();
-    this.entry = this.head.next;
     if (this.unplacedDeterminate === 0) this.statusValue = 'linearizable';
+    else this.frames.push(this.frameHere());
   }
 
   get status(): SearchStatus {
@@ -73,104 +89,105 @@ export class PartitionSearch<State, Input, Output> {
     return this.memo.bytes + this.stateKeyBytes;
   }
 
-  /** Advances the search by roughly `budget` steps (model steps and list moves). */
+  /** Advances the search by roughly `budget` steps (model steps). */
   run(budget: number): SearchStatus {
-    const { model, operations, head } = this;
+    const { model, operations } = this;
     let steps = 0;
     while (steps < budget && this.statusValue === 'running') {
-      steps++;
-      if (this.scanForFree) {
-        this.scanForFree = false;
-        const free = this.findFreeCandidate();
-        steps += free.scanned;
-        if (free.node !== null) {
-          // The only branch worth taking here; if it was explored already, this configuration fails.
-          if (this.place(free.node, this.state, true)) this.entry = head.next;
-          else this.backtrack();
-          continue;
-        }
-      }
-      const entry = this.entry;
-      // Unplaced determinate operations have finite returns, which precede every +Infinity one.
-      if (entry === null) throw new Error('search ran off the event list with operations unplaced');
-      if (entry.match === null) {
-        // A return of an operation not yet placed: it had to take effect earlier. Backtrack.
+      const frame = this.frames[this.frames.length - 1]!;
+      if (frame.next >= frame.candidates.length) {
+        // Every way on from this configuration failed.
         this.backtrack();
         continue;
       }
-      const op = operations[entry.op]!;
-      const next = model.step(this.state, op.input, op.output, op.return !== Infinity);
-      if (next !== undefined && this.place(entry, next, false)) this.entry = head.next;
-      else this.entry = entry.next;
+      const call = frame.candidates[frame.next++]!;
+      const op = operations[call.op]!;
+      steps++;
+      const known = op.return !== Infinity;
+      const next = model.step(this.state, op.input, op.output, known);
+      if (next === undefined) continue;
+      // An indeterminate operation that changes nothing here is as good as one that never
+      // happened: any way on from placing it also works without it (and stays available).
+      if (!known && (next === this.state || model.stateKey(next) === model.stateKey(this.state))) continue;
+      if (!this.place(call, next)) continue;
+      const child = this.frameHere();
+      steps += child.candidates.length;
+      this.frames.push(child);
     }
     return this.statusValue;
   }
 
-  /**
-   * A candidate (invoked before the first pending return) that the model says never changes any
-   * state (a read, a failed cas) and whose result matches the current state. Placing it right now
-   * loses nothing: every operation that had to precede it is placed already, and moving it earlier
-   * changes no state any other operation sees. So it is the configuration's only branch worth
-   * exploring, which spares the search from trying it at every later position.
-   */
-  private findFreeCandidate(): { node: EventNode | null; scanned: number } {
-    const { model, state } = this;
-    if (model.neverChangesState === undefined) return { node: null, scanned: 0 };
-    let scanned = 0;
+  /** The candidates of the current configuration, in the order to try them. */
+  private frameHere(): Frame {
+    const determinate: EventNode[] = [];
+    const indeterminate: EventNode[] = [];
+    const indeterminateInputs = new Set<number>();
     for (let node = this.head.next; node !== null && node.match !== null; node = node.next) {
-      scanned++;
       const op = this.operations[node.op]!;
-      const known = op.return !== Infinity;
-      if (!model.neverChangesState(op.input, op.output, known)) continue;
-      const next = model.step(state, op.input, op.output, known);
-      if (next === undefined) continue;
-      if (next !== state && model.stateKey(next) !== model.stateKey(state)) {
-        throw new Error(`model ${model.name}: ${model.describeOperation(op.input, op.output, known)} changed the state`);
+      if (op.return === Infinity) {
+        // Interchangeable with an earlier candidate (same input, both pending forever): whatever
+        // one of them can do later, the other can too, so trying both explores mirror images.
+        const inputClass = this.inputClass[node.op]!;
+        if (indeterminateInputs.has(inputClass)) continue;
+        indeterminateInputs.add(inputClass);
+        indeterminate.push(node);
+        continue;
       }
-      return { node, scanned };
+      if (this.isFree(op)) return { candidates: [node], next: 0 };
+      determinate.push(node);
     }
-    return { node: null, scanned };
+    return { candidates: determinate.concat(indeterminate), next: 0 };
+  }
+
+  /**
+   * An operation the model says never changes any state (a read, a failed cas) whose result fits
+   * the current state. Placing it right now loses nothing: every operation that had to precede
+   * it is placed already (it is a candidate), and moving it earlier changes no state any other
+   * operation sees. So it is the configuration's only branch worth exploring, which spares the
+   * search from trying it at every later position.
+   */
+  private isFree(op: Operation<Input, Output>): boolean {
+    const { model, state } = this;
+    if (model.neverChangesState === undefined || !model.neverChangesState(op.input, op.output, true)) return false;
+    const next = model.step(state, op.input, op.output, true);
+    if (next === undefined) return false;
+    if (next !== state && model.stateKey(next) !== model.stateKey(state)) {
+      throw new Error(`model ${model.name}: ${model.describeOperation(op.input, op.output, true)} changed the state`);
+    }
+    return true;
   }
 
   /** Linearizes `call` next, moving to `next`, unless that configuration was seen before. */
-  private place(call: EventNode, next: State, forced: boolean): boolean {
+  private place(call: EventNode, next: State): boolean {
     const { linearized } = this;
     linearized.set(call.op);
     if (!this.memo.addIfAbsent(linearized, this.stateId(this.model.stateKey(next)))) {
       linearized.clear(call.op);
       return false;
     }
-    this.stackCalls.push(call);
-    this.stackStates.push(this.state);
-    this.stackForced.push(forced);
+    this.placedCalls.push(call);
+    this.statesBefore.push(this.state);
     this.state = next;
     lift(call);
-    this.scanForFree = true;
     if (this.operations[call.op]!.return !== Infinity && --this.unplacedDeterminate === 0) {
       this.statusValue = 'linearizable';
     }
-    if (this.stackCalls.length > this.longest.length) this.longest = this.stackCalls.map((node) => node.op);
+    if (this.placedCalls.length > this.longest.length) this.longest = this.placedCalls.map((node) => node.op);
     return true;
   }
 
-  /** Undoes placements until one that had alternatives, which the scan resumes after. */
+  /** Leaves the current configuration: undoes the placement that led to it. */
   private backtrack(): void {
-    for (;;) {
-      const call = this.stackCalls.pop();
-      if (call === undefined) {
-        this.statusValue = 'illegal';
-        return;
-      }
-      const forced = this.stackForced.pop()!;
-      this.state = this.stackStates.pop()!;
-      this.linearized.clear(call.op);
-      unlift(call);
-      if (this.operations[call.op]!.return !== Infinity) this.unplacedDeterminate++;
-      if (!forced) {
-        this.entry = call.next;
-        return;
-      }
+    this.frames.pop();
+    const call = this.placedCalls.pop();
+    if (call === undefined) {
+      this.statusValue = 'illegal';
+      return;
     }
+    this.state = this.statesBefore.pop()!;
+    this.linearized.clear(call.op);
+    unlift(call);
+    if (this.operations[call.op]!.return !== Infinity) this.unplacedDeterminate++;
   }
 
   private stateId(key: string): number {
@@ -182,6 +199,19 @@ export class PartitionSearch<State, Input, Output> {
     }
     return id;
   }
+}
+
+/** Numbers operations so that equal inputs (compared as JSON) get equal numbers. */
+function classifyInputs<Input, Output>(operations: readonly Operation<Input, Output>[]): Int32Array {
+  const classes = new Map<string, number>();
+  const result = new Int32Array(operations.length);
+  operations.forEach((op, index) => {
+    const key = JSON.stringify(op.input);
+    let id = classes.get(key);
+    if (id === undefined) classes.set(key, (id = classes.size));
+    result[index] = id;
+  });
+  return result;
 }
 
 /** Events sorted by time; at equal times calls come first, so touching operations overlap. */
