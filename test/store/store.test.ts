@@ -171,6 +171,20 @@ describe('TieredStore', () => {
     await store.write('t', batchOf([randomTrace(new Rng(10), 1)]));
   });
 
+  it('seals the head on its own once its oldest span is blockDurationMs old', async () => {
+    let now = 1_000_000;
+    const { store } = await fresh({ now: () => now, blockDurationMs: 200 });
+    const t = randomTrace(new Rng(14));
+    await store.write('t', batchOf([t]));
+    expect(store.blockCount()).toBe(0);
+    now += 201;
+    const deadline = Date.now() + 10_000;
+    while (store.blockCount() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(store.blockCount()).toBe(1);
+    expect(store.stats().memoryHeadBytes).toBe(0);
+    expect(spanSet(await store.getTrace('t', t.traceId))).toHaveLength(t.spans.length);
+  });
+
   it('keeps everything across close and reopen (head via WAL replay, blocks via the index)', async () => {
     const t = tempDir();
     cleanups.push(t.cleanup);
