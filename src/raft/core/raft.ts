@@ -283,6 +283,11 @@ export class RaftCore {
     return cloneConf(this.membership.current());
   }
 
+  /** Current voters without copying (do not mutate). */
+  voters(): readonly NodeId[] {
+    return this.membership.current().voters;
+  }
+
   /** The configuration after the entry at `index`: what a snapshot taken at `index` must carry. */
   confStateAt(index: number): ConfState {
     return this.membership.at(index);

@@ -126,29 +126,90 @@ export class SafetyChecker {
    * correct Raft (the proof of Leader Completeness is exactly this), and it flags the danger
    * state left by a broken commit or membership rule without waiting for the losing schedule.
    */
-  checkPotentialLeaders(cores: readonly { id: NodeId; core: RaftCore }[]): void {
+  checkPotentialLeaders(
+    cores: readonly { id: NodeId; core: RaftCore }[],
+    crashed: readonly { id: NodeId; lastIndex: number; lastTerm: number }[],
+  ): void {
     const maxC = this.maxCommitted;
     const committed = this.committedTerm.get(maxC);
     if (maxC === 0 || committed === undefined) return;
-    const tips = cores.map(({ id, core }) => {
+    const live = cores.map(({ id, core }) => {
       const lastIndex = core.lastIndex();
       return { id, core, lastIndex, lastTerm: core.logTerm(lastIndex) ?? 0 };
     });
-    for (const n of tips) {
+    // Crashed nodes vote again after a restart, with whatever their disk kept.
+    const tips: { id: NodeId; lastIndex: number; lastTerm: number }[] = [...live, ...crashed];
+    for (const n of live) {
       if (maxC < n.core.firstIndex()) continue; // its snapshot covers the committed prefix
       if (n.lastIndex >= maxC && n.core.logTerm(maxC) === committed) continue;
-      const conf = n.core.confState();
-      if (!conf.voters.includes(n.id)) continue;
+      const voters = n.core.voters();
+      if (!voters.includes(n.id)) continue;
       let grants = 0;
       for (const v of tips) {
-        if (!conf.voters.includes(v.id)) continue;
+        if (!voters.includes(v.id)) continue;
         if (v.lastTerm < n.lastTerm || (v.lastTerm === n.lastTerm && v.lastIndex <= n.lastIndex)) grants++;
       }
-      if (grants >= Math.floor(conf.voters.length / 2) + 1) {
+      if (grants >= Math.floor(voters.length / 2) + 1) {
         throw new SimViolation(
           'leader-completeness',
-          `${n.id} lacks committed entry (${maxC}, t${committed}) yet a majority of its configuration {${conf.voters.join(',')}} would elect it`,
+          `${n.id} lacks committed entry (${maxC}, t${committed}) yet a majority of its configuration {${voters.join(',')}} would elect it`,
         );
+      }
+    }
+  }
+
+  /**
+   * Election safety on what could happen next: two live nodes with different configurations must
+   * never be able to win the same future term with disjoint sets of voters. Each voter grants a
+   * candidate whose log is at least as up-to-date as its own; the candidates vote for themselves.
+   * Single-server changes guarantee overlap between a configuration and the next; a broken
+   * change rule (two divergent changes) breaks it, which this catches before any election runs.
+   */
+  checkPotentialSplitBrain(
+    cores: readonly { id: NodeId; core: RaftCore }[],
+    crashed: readonly { id: NodeId; lastIndex: number; lastTerm: number }[],
+  ): void {
+    // Cheap exit first: with one configuration everywhere, majorities always overlap.
+    let firstKey: string | null = null;
+    let differ = false;
+    for (const { core } of cores) {
+      const key = core.voters().join(',');
+      if (firstKey === null) firstKey = key;
+      else if (key !== firstKey) differ = true;
+    }
+    if (!differ) return;
+    const live = cores.map(({ id, core }) => {
+      const lastIndex = core.lastIndex();
+      const voters = core.voters();
+      return { id, lastIndex, lastTerm: core.logTerm(lastIndex) ?? 0, voters, key: voters.join(',') };
+    });
+    const candidates = live.filter((n) => n.voters.includes(n.id));
+    if (candidates.length < 2) return;
+    const tips: { id: NodeId; lastIndex: number; lastTerm: number }[] = [...live, ...crashed];
+    const atMost = (v: { lastIndex: number; lastTerm: number }, n: { lastIndex: number; lastTerm: number }) =>
+      v.lastTerm < n.lastTerm || (v.lastTerm === n.lastTerm && v.lastIndex <= n.lastIndex);
+    const supporters = candidates.map((n) => new Set(tips.filter((v) => n.voters.includes(v.id) && atMost(v, n)).map((v) => v.id)));
+    for (let i = 0; i < candidates.length; i++) {
+      for (let j = i + 1; j < candidates.length; j++) {
+        const a = candidates[i]!;
+        const b = candidates[j]!;
+        if (a.key === b.key) continue;
+        const sa = new Set(supporters[i]);
+        const sb = new Set(supporters[j]);
+        sa.delete(b.id); // each candidate votes for itself
+        sb.delete(a.id);
+        const needA = Math.floor(a.voters.length / 2) + 1;
+        const needB = Math.floor(b.voters.length / 2) + 1;
+        let shared = 0;
+        for (const id of sa) if (sb.has(id)) shared++;
+        const onlyA = sa.size - shared;
+        const onlyB = sb.size - shared;
+        if (sa.size >= needA && sb.size >= needB && Math.max(0, needA - onlyA) + Math.max(0, needB - onlyB) <= shared) {
+          throw new SimViolation(
+            'election-safety',
+            `${a.id} (voters {${a.key}}) and ${b.id} (voters {${b.key}}) could both win the same term with disjoint majorities`,
+          );
+        }
       }
     }
   }

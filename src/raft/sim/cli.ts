@@ -4,22 +4,23 @@
  * Extra: --fault-ms T, --liveness-ms T, --mutation NAME (repeatable; planted bugs for testing).
  */
 import { ALL_MUTATIONS, type Mutation } from '../core/index.js';
-import { runSeed, type SimOptions, type SimResult } from './simulator.js';
+import { runSeed, type SimOptions, type SimProfile, type SimResult } from './simulator.js';
 
 interface Args {
   seed?: number;
   seeds?: number;
   start: number;
-  nodes?: 3 | 5 | 7;
+  nodes?: 3 | 4 | 5 | 6 | 7;
   verbose: boolean;
   faultMs?: number;
   livenessMs?: number;
   mutations: Mutation[];
+  profile?: SimProfile;
 }
 
 function usage(problem: string): never {
   process.stderr.write(
-    `${problem}\nusage: npm run sim -- --seed N [--verbose] | --seeds N [--start S] [--nodes 3|5|7] [--fault-ms T] [--liveness-ms T] [--mutation NAME]\n`,
+    `${problem}\nusage: npm run sim -- --seed N [--verbose] | --seeds N [--start S] [--nodes 3..7] [--profile swarm|membership] [--fault-ms T] [--liveness-ms T] [--mutation NAME]\n`,
   );
   process.exit(2);
 }
@@ -45,7 +46,7 @@ function parseArgs(argv: string[]): Args {
         break;
       case '--nodes': {
         const n = num(++k, a);
-        if (n !== 3 && n !== 5 && n !== 7) usage('--nodes must be 3, 5 or 7');
+        if (n !== 3 && n !== 4 && n !== 5 && n !== 6 && n !== 7) usage('--nodes must be 3 to 7');
         args.nodes = n;
         break;
       }
@@ -61,6 +62,12 @@ function parseArgs(argv: string[]): Args {
         args.mutations.push(m);
         break;
       }
+      case '--profile': {
+        const p = argv[++k];
+        if (p !== 'swarm' && p !== 'membership') usage('--profile must be swarm or membership');
+        args.profile = p;
+        break;
+      }
       case '--verbose':
       case '-v':
         args.verbose = true;
@@ -74,7 +81,7 @@ function parseArgs(argv: string[]): Args {
 }
 
 function options(args: Args, seed: number, trace?: (line: string) => void): SimOptions {
-  return { seed, nodes: args.nodes, faultMs: args.faultMs, livenessMs: args.livenessMs, mutations: args.mutations, trace };
+  return { seed, profile: args.profile, nodes: args.nodes, faultMs: args.faultMs, livenessMs: args.livenessMs, mutations: args.mutations, trace };
 }
 
 function summary(r: SimResult): string {

@@ -175,6 +175,12 @@ export class SimDisk implements DurableLog {
     this.volatile = cloneImage(this.durable);
   }
 
+  /** Last index and term that would survive a crash right now. */
+  durableTip(): { lastIndex: number; lastTerm: number } {
+    const lastIndex = lastIndexOf(this.durable);
+    return { lastIndex, lastTerm: termOf(this.durable, lastIndex) ?? 0 };
+  }
+
   unsyncedOps(): number {
     return this.journal.length;
   }

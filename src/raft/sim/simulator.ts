@@ -12,10 +12,17 @@ import { SimDisk } from './disk.js';
 import { EventHeap } from './heap.js';
 import { encodeOp, SimStateMachine } from './state-machine.js';
 
+/**
+ * swarm: each seed weighs fault kinds at random. membership: frequent membership changes and
+ * leader-targeted faults. Chosen from the seed when absent (one seed in five is membership).
+ */
+export type SimProfile = 'swarm' | 'membership';
+
 export interface SimOptions {
+  profile?: SimProfile;
   seed: number;
   /** Cluster size at start; chosen from the seed when absent. */
-  nodes?: 3 | 5 | 7;
+  nodes?: 3 | 4 | 5 | 6 | 7;
   /** Simulated milliseconds of faults and workload before the liveness phase. */
   faultMs?: number;
   /** Simulated milliseconds the healed cluster has to elect a leader and commit. */
@@ -63,6 +70,7 @@ interface SimNode {
   incarnation: number;
   reads: { ctx: string; index: number }[];
   wasLeaderInTerm: number;
+  placementRetries: number;
 }
 
 type SimEvent =
@@ -106,6 +114,7 @@ export class Simulation {
   private readonly maxSizePerMsg: number;
   private readonly maxInflightMsgs: number;
   private faultsActive = true;
+  private readonly profile: SimProfile;
   private readonly actionWeights: { action: () => void; weight: number }[];
   /** Probability that a new leader is asked for a membership change at once. */
   private readonly eagerConfChange: number;
@@ -113,7 +122,7 @@ export class Simulation {
   private readonly newLeaderNemesis: number;
   private finalOp: string | null = null;
   private finalProposedAt = -Infinity;
-  readonly clusterSize: 3 | 5 | 7;
+  readonly clusterSize: 3 | 4 | 5 | 6 | 7;
   readonly stats: SimStats = {
     proposals: 0,
     acked: 0,
@@ -129,15 +138,22 @@ export class Simulation {
 
   constructor(private readonly opts: SimOptions) {
     this.rng = seededRandom(opts.seed);
-    this.clusterSize = opts.nodes ?? ([3, 5, 7] as const)[this.int(0, 3)]!;
+    this.clusterSize = opts.nodes ?? ([3, 4, 5, 7] as const)[this.int(0, 4)]!;
     this.lossRate = this.pick([0, 0.01, 0.05, 0.15]);
     this.dupRate = this.pick([0, 0.02, 0.1]);
     this.maxDelayMs = this.pick([3, 10, 30]);
     this.maxSizePerMsg = this.pick([1, 256, 64 << 10]); // 1 byte: one entry per append
     this.maxInflightMsgs = this.pick([1, 4, 64]);
+    this.profile = opts.profile ?? (this.chance(0.2) ? 'membership' : 'swarm');
     this.actionWeights = this.chooseActionWeights();
-    this.eagerConfChange = this.pick([0, 0.3, 0.7]);
-    this.newLeaderNemesis = this.pick([0, 0, 0.2, 0.5]);
+    if (this.profile === 'membership') {
+      // Membership churn under leader-targeted faults: where single-server change bugs live.
+      this.eagerConfChange = 1;
+      this.newLeaderNemesis = this.pick([0.2, 0.4]);
+    } else {
+      this.eagerConfChange = this.pick([0, 0.3, 0.7]);
+      this.newLeaderNemesis = this.pick([0, 0, 0.2, 0.5]);
+    }
     const peers = Array.from({ length: this.clusterSize }, (_, k) => `n${k + 1}`);
     this.nextNodeNumber = this.clusterSize + 1;
     for (const id of peers) this.addNode(id, true, peers);
@@ -192,6 +208,7 @@ export class Simulation {
       incarnation: 0,
       reads: [],
       wasLeaderInTerm: -1,
+      placementRetries: 0,
     };
     node.core = this.newCore(node, initial ? peers : []);
     this.nodes.set(id, node);
@@ -203,6 +220,12 @@ export class Simulation {
   private liveCores(): { id: NodeId; core: RaftCore }[] {
     const out: { id: NodeId; core: RaftCore }[] = [];
     for (const n of this.nodes.values()) if (n.core) out.push({ id: n.id, core: n.core });
+    return out;
+  }
+
+  private crashedTips(): { id: NodeId; lastIndex: number; lastTerm: number }[] {
+    const out: { id: NodeId; lastIndex: number; lastTerm: number }[] = [];
+    for (const n of this.nodes.values()) if (!n.core) out.push({ id: n.id, ...n.disk.durableTip() });
     return out;
   }
 
@@ -233,7 +256,10 @@ export class Simulation {
     }
     this.serveReads(node);
     this.checker.afterStep(node.id, core);
-    this.checker.checkPotentialLeaders(this.liveCores());
+    const live = this.liveCores();
+    const crashed = this.crashedTips();
+    this.checker.checkPotentialLeaders(live, crashed);
+    this.checker.checkPotentialSplitBrain(live, crashed);
     if (this.checker.takeCommitPointsChanged()) {
       for (const other of this.nodes.values()) if (other.core && other !== node) this.checker.checkNode(other.id, other.core);
     }
@@ -243,7 +269,9 @@ export class Simulation {
       this.trace(`${node.id} became leader of term ${core.term}`);
       // Like a placement loop reacting to leadership, a new leader is often asked for a
       // membership change at once (the core must refuse it until it commits in its term).
-      if (this.faultsActive && this.chance(this.eagerConfChange)) this.changeMembership(node);
+      if (this.faultsActive && this.chance(this.eagerConfChange) && !this.changeMembership(node)) {
+        node.placementRetries = 5; // a placement loop retries on the next ticks
+      }
       // A nemesis that goes after fresh leaders leaves uncommitted tails of many terms behind.
       if (this.faultsActive && this.chance(this.newLeaderNemesis)) {
         if (this.chance(0.8)) this.isolateLeader(node);
@@ -339,6 +367,10 @@ export class Simulation {
         if (!node.core || node.incarnation !== ev.incarnation) return;
         node.core.tick();
         this.drain(node);
+        if (node.placementRetries > 0 && node.core?.state === 'Leader' && this.faultsActive) {
+          node.placementRetries--;
+          if (this.changeMembership(node)) node.placementRetries = 0;
+        }
         this.schedule({ kind: 'tick', node: node.id, incarnation: ev.incarnation }, TICK_MS);
         return;
       }
@@ -384,6 +416,14 @@ export class Simulation {
       [() => this.changeMembership(), 8],
       [() => this.jitterNetwork(), 7],
     ];
+    if (this.profile === 'membership') {
+      const boost = new Map<number, number>([
+        [6, 4], // isolate the leader
+        [11, 5], // membership changes
+        [8, 2], // heal
+      ]);
+      return base.map(([action, weight], k) => ({ action, weight: weight * (boost.get(k) ?? 1) }));
+    }
     return base.map(([action, weight], k) => ({ action, weight: k === 0 ? weight : weight * this.pick([0, 0.5, 1, 1, 3]) }));
   }
 
@@ -400,9 +440,19 @@ export class Simulation {
     }
   }
 
+  /**
+   * The node a client or operator reaches: usually the newest leader, but during faults often
+   * any node that still believes it leads (clients cannot tell a deposed leader apart).
+   */
+  private someLeader(): SimNode | null {
+    const all = this.leaders();
+    if (all.length > 1 && this.faultsActive && this.chance(0.5)) return this.pick(all);
+    return this.leader();
+  }
+
   private propose(op?: string): boolean {
     if (!op && this.pendingProposals >= MAX_PENDING_PROPOSALS) return false;
-    const leader = this.leader();
+    const leader = op ? this.leader() : this.someLeader();
     if (!leader) return false;
     const id = op ?? `p${this.nextOpId++}`;
     const res = leader.core!.propose(encodeOp(id));
@@ -478,6 +528,7 @@ export class Simulation {
   private restartNode(node: SimNode): void {
     node.sm = SimStateMachine.fromSnapshot(node.disk.snapshot());
     node.wasLeaderInTerm = -1;
+    node.placementRetries = 0;
     this.checker.restarted(node.id);
     node.core = this.newCore(node, node.initial ? [...this.initialPeers()] : []);
     this.trace(`restart ${node.id} (term ${node.core.term}, last ${node.core.lastIndex()})`);
@@ -520,7 +571,7 @@ export class Simulation {
   }
 
   private transfer(): void {
-    const leader = this.leader();
+    const leader = this.someLeader();
     if (!leader) return;
     const voters = leader.core!.confState().voters.filter((v) => v !== leader.id);
     if (voters.length === 0) return;
@@ -548,9 +599,10 @@ export class Simulation {
     this.trace(`snapshot ${node.id} @${applied}`);
   }
 
-  private changeMembership(at?: SimNode): void {
-    const leader = at ?? this.leader();
-    if (!leader) return;
+  /** Returns false when the leader refused the change (e.g. it has not committed in its term yet). */
+  private changeMembership(at?: SimNode): boolean {
+    const leader = at ?? this.someLeader();
+    if (!leader) return true;
     const core = leader.core!;
     const status = core.status();
     const { voters, learners } = status.conf;
@@ -563,16 +615,17 @@ export class Simulation {
       const others = voters.filter((v) => v !== leader.id);
       change = { type: 'RemoveNode', node: this.pick(others) };
     } else if (learners.length > 0) change = { type: 'RemoveNode', node: this.pick(learners) };
-    if (!change) return;
+    if (!change) return true;
     const res = core.proposeConfChange(change);
     this.trace(`conf ${change.type} ${change.node} at ${leader.id}: ${res.ok ? `(${res.index}, t${res.term})` : res.detail ?? res.reason}`);
-    if (!res.ok) return;
+    if (!res.ok) return false;
     this.stats.confChanges++;
     if (change.type === 'AddLearner') {
       this.nextNodeNumber++;
       this.addNode(change.node, false, []);
     }
     this.drain(leader);
+    return true;
   }
 
   // ------------------------------------------------------------------ liveness
