@@ -21,7 +21,8 @@
  *    are: lowerCamelCase JSON names, enums as their NAMES ("SPAN_KIND_SERVER",
  *    "STATUS_CODE_ERROR"), 64-bit integers as decimal strings, every bytes field — ids included —
  *    as standard padded base64 ("traceId": "AAAAAAAAAABguiq7RPE+rg=="), default values omitted.
- *    The v1 body is tempopb.Trace, {"batches": [ResourceSpans...]}.
+ *    The v1 body is tempopb.Trace, {"batches": [ResourceSpans...]} (Tempo 1.x/2.x name the field
+ *    `batches`; newer Tempo renamed it to `resourceSpans`, which is what the `key` option is for).
  */
 import protobuf from 'protobufjs';
 import { tryFromBase64, tryFromHex } from './ids.js';
@@ -618,7 +619,11 @@ export function tracesDataToOtlpJson(bytes: Uint8Array, options: OtlpJsonOptions
   return { resourceSpans };
 }
 
-/** Tempo's v1 JSON of a trace (GET /api/traces/{id}): {"batches": [...]} in gogo-jsonpb style. */
-export function tracesDataToTempoJson(bytes: Uint8Array): { batches: JsonObject[] } {
-  return { batches: tracesDataToOtlpJson(bytes, { ids: 'base64', enums: 'name' }).resourceSpans };
+/** Tempo's JSON of a trace (GET /api/traces/{id}): {"batches": [...]} in gogo-jsonpb style. */
+export function tracesDataToTempoJson<K extends 'batches' | 'resourceSpans' = 'batches'>(
+  bytes: Uint8Array,
+  key: K = 'batches' as K,
+): Record<K, JsonObject[]> {
+  const resourceSpans = tracesDataToOtlpJson(bytes, { ids: 'base64', enums: 'name' }).resourceSpans;
+  return { [key]: resourceSpans } as Record<K, JsonObject[]>;
 }
