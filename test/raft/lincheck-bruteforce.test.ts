@@ -92,6 +92,8 @@ function compare<S, I, O, OracleState>(
     const expected = bruteForce(oracleModel, ops);
     const actual = checkHistory(model, ops).linearizable;
     if (actual !== expected) throw new Error(`seed ${seed}: checker says ${actual}, brute force ${expected}: ${JSON.stringify(ops)}`);
+    const plain = checkHistory(model, ops, { plainSearch: true }).linearizable;
+    if (plain !== expected) throw new Error(`seed ${seed}: plain search says ${plain}, brute force ${expected}: ${JSON.stringify(ops)}`);
     if (expected) linearizable++;
   }
   return linearizable;

@@ -1,8 +1,8 @@
 /**
  * Per-file check times over the linearizability corpus, and for KV histories a comparison run
  * with P-compositionality switched off (one search over a whole-store model). Then simulated
- * histories with lost operations, compared with plain Wing & Gong / Lowe search (the models'
- * `neverChangesState` and `reduce` hooks removed).
+ * histories with lost operations, compared with the plain Wing & Gong / Lowe search in Porcupine's
+ * order (`plainSearch: true`: no reductions, eager placement or pruning of lost operations).
  *
  *   npx tsx src/raft/lincheck/bench.ts [CORPUS_DIR] [--runs N] [--timeout-ms N]
  */
@@ -65,12 +65,12 @@ interface Timing {
   medianMs: number;
 }
 
-function time<S, I, O>(model: Model<S, I, O>, ops: Operation<I, O>[], runs: number, timeoutMs: number): Timing {
+function time<S, I, O>(model: Model<S, I, O>, ops: Operation<I, O>[], runs: number, timeoutMs: number, plainSearch = false): Timing {
   const samples: number[] = [];
   let verdict: boolean | 'unknown' = 'unknown';
   for (let i = 0; i < runs; i++) {
     const started = performance.now();
-    verdict = checkHistory(model, ops, { timeoutMs }).linearizable;
+    verdict = checkHistory(model, ops, { timeoutMs, plainSearch }).linearizable;
     samples.push(performance.now() - started);
     if (verdict === 'unknown') break; // a timeout takes the whole budget each time
   }
@@ -78,24 +78,37 @@ function time<S, I, O>(model: Model<S, I, O>, ops: Operation<I, O>[], runs: numb
   return { verdict, medianMs: samples[Math.floor(samples.length / 2)]! };
 }
 
-function timeBoth(history: ParsedHistory, runs: number, timeoutMs: number): [Timing, Timing | undefined] {
+interface CorpusTimings {
+  checked: Timing;
+  plain: Timing;
+  /** KV only: one search over the whole store, no partitioning. */
+  wholeStore?: Timing;
+}
+
+function timeCorpusFile(history: ParsedHistory, runs: number, timeoutMs: number): CorpusTimings {
   switch (history.name) {
     case 'register':
-      return [time(history.model, history.operations, runs, timeoutMs), undefined];
+      return {
+        checked: time(history.model, history.operations, runs, timeoutMs),
+        plain: time(history.model, history.operations, runs, timeoutMs, true),
+      };
     case 'kv':
-      return [
-        time(history.model, history.operations, runs, timeoutMs),
-        time(wholeStoreKvModel, history.operations, runs, timeoutMs),
-      ];
+      return {
+        checked: time(history.model, history.operations, runs, timeoutMs),
+        plain: time(history.model, history.operations, runs, timeoutMs, true),
+        wholeStore: time(wholeStoreKvModel, history.operations, runs, timeoutMs),
+      };
     case 'set':
-      return [time(history.model, history.operations, runs, timeoutMs), undefined];
+      return {
+        checked: time(history.model, history.operations, runs, timeoutMs),
+        plain: time(history.model, history.operations, runs, timeoutMs, true),
+      };
   }
 }
 
-/** The model without the search shortcuts: what a plain WGL + memo checker would do. */
-function plain<S, I, O>(model: Model<S, I, O>): Model<S, I, O> {
-  const { neverChangesState: _eager, reduce: _reduce, ...rest } = model;
-  return rest;
+/** This checker as configured, and the plain Porcupine-style search, on the same history. */
+function both<S, I, O>(model: Model<S, I, O>, ops: Operation<I, O>[], options: Options): [Timing, Timing] {
+  return [time(model, ops, options.runs, options.timeoutMs), time(model, ops, options.runs, options.timeoutMs, true)];
 }
 
 const show = (t: Timing, timeoutMs: number): string => (t.verdict === 'unknown' ? `> ${timeoutMs}` : t.medianMs.toFixed(1));
@@ -103,16 +116,16 @@ const ratio = (fast: Timing, slow: Timing): string =>
   `${slow.verdict === 'unknown' ? '> ' : ''}${(slow.medianMs / Math.max(fast.medianMs, 0.01)).toFixed(1)}×`;
 
 function simulated(options: Options): void {
-  console.log('\n| simulated history | ops | verdict | check ms | plain WGL verdict | plain WGL ms | ratio |');
+  console.log('\n| simulated history | ops | verdict | check ms | plain search verdict | plain search ms | ratio |');
   console.log('| --- | ---: | --- | ---: | --- | ---: | ---: |');
   for (const [clients, operations] of [[5, 1000], [10, 1000], [20, 2000]] as const) {
     for (const seed of [1, 2, 3]) {
       const sim: SimulationOptions = { seed, clients, operations, lostRate: 0.05 };
       const label = `${clients} clients, 5% lost, seed ${seed}`;
       const rows: [string, () => [Timing, Timing]][] = [
-        ['register', () => { const ops = simulateRegister(sim); return [time(registerModel, ops, options.runs, options.timeoutMs), time(plain(registerModel), ops, options.runs, options.timeoutMs)]; }],
-        ['kv (5 keys)', () => { const ops = simulateKv({ ...sim, keys: 5 }); return [time(kvModel, ops, options.runs, options.timeoutMs), time(plain(kvModel), ops, options.runs, options.timeoutMs)]; }],
-        ['set', () => { const ops = simulateSet(sim); return [time(setModel, ops, options.runs, options.timeoutMs), time(plain(setModel), ops, options.runs, options.timeoutMs)]; }],
+        ['register', () => both(registerModel, simulateRegister(sim), options)],
+        ['kv (5 keys)', () => both(kvModel, simulateKv({ ...sim, keys: 5 }), options)],
+        ['set', () => both(setModel, simulateSet(sim), options)],
       ];
       for (const [model, run] of rows) {
         const [fast, slow] = run();
@@ -128,18 +141,22 @@ function main(): void {
   const expected = JSON.parse(readFileSync(join(options.corpus, 'expected.json'), 'utf8')) as Record<string, Record<string, boolean | null>>;
   console.log(`nproc ${cpus().length}, memory ${(totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}, ${new Date().toISOString()}`);
   console.log(`median of ${options.runs} runs, timeout ${options.timeoutMs} ms\n`);
-  console.log('| file | model | ops | expected | verdict | check ms | unpartitioned verdict | unpartitioned ms | ratio |');
-  console.log('| --- | --- | ---: | --- | --- | ---: | --- | ---: | ---: |');
+  console.log('| file | model | ops | expected | verdict | check ms | plain search ms | ratio | unpartitioned (whole store) ms | ratio |');
+  console.log('| --- | --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |');
   const folders = readdirSync(options.corpus).filter((name) => statSync(join(options.corpus, name)).isDirectory()).sort();
   for (const folder of folders) {
     for (const file of readdirSync(join(options.corpus, folder)).sort()) {
       const text = readFileSync(join(options.corpus, folder, file), 'utf8');
       const history = parseHistory(modelFor(folder, text), text);
-      const [partitioned, whole] = timeBoth(history, options.runs, options.timeoutMs);
-      const wholeMs = whole === undefined ? '' : show(whole, options.timeoutMs);
-      const wholeRatio = whole === undefined ? '' : ratio(partitioned, whole);
+      const { checked, plain, wholeStore } = timeCorpusFile(history, options.runs, options.timeoutMs);
+      for (const other of [plain, wholeStore]) {
+        if (other !== undefined && other.verdict !== 'unknown' && other.verdict !== checked.verdict) {
+          throw new Error(`${folder}/${file}: verdicts differ (${checked.verdict} vs ${other.verdict})`);
+        }
+      }
+      const whole = wholeStore === undefined ? '| | ' : `| ${show(wholeStore, options.timeoutMs)} | ${ratio(checked, wholeStore)} `;
       console.log(
-        `| ${folder}/${file} | ${history.name} | ${history.operations.length} | ${expected[folder]?.[file] ?? 'none'} | ${partitioned.verdict} | ${show(partitioned, options.timeoutMs)} | ${whole?.verdict ?? ''} | ${wholeMs} | ${wholeRatio} |`,
+        `| ${folder}/${file} | ${history.name} | ${history.operations.length} | ${expected[folder]?.[file] ?? 'none'} | ${checked.verdict} | ${show(checked, options.timeoutMs)} | ${show(plain, options.timeoutMs)} | ${ratio(checked, plain)} ${whole}|`,
       );
     }
   }

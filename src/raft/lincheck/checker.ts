@@ -22,12 +22,16 @@ export function checkHistory<State, Input, Output>(
   operations.forEach(validateOperation);
   // An indeterminate read returns nothing we know of and changes nothing: it constrains nothing.
   const constraining = operations.filter((op) => !(op.return === Infinity && (model.isReadOnly?.(op.input) ?? false)));
-  const relevant = model.reduce ? model.reduce(constraining) : constraining;
+  const relevant = model.reduce && !options.plainSearch ? model.reduce(constraining) : constraining;
   const partitions: Partition<Input, Output>[] = model.partition
     ? model.partition(relevant)
     : [{ label: undefined, operations: relevant }];
 
-  const searches = partitions.map((partition) => ({ partition, search: new PartitionSearch(model, partition.operations) }));
+  const shortcuts = !(options.plainSearch ?? false);
+  const searches = partitions.map((partition) => ({
+    partition,
+    search: new PartitionSearch(model, partition.operations, shortcuts),
+  }));
   let running = searches.filter(({ search }) => search.status === 'running');
   const failed: typeof searches = [];
   while (running.length > 0 && failed.length === 0) {

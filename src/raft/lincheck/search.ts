@@ -62,9 +62,14 @@ export class PartitionSearch<State, Input, Output> {
   /** Deepest sequence of placed operations seen (Porcupine's "longest linearizable prefix"). */
   private longest: number[] = [];
 
+  /**
+   * `shortcuts: false` gives the plain search (candidates in call order, no pruning beyond the
+   * memo), as a baseline for benchmarks and tests.
+   */
   constructor(
     private readonly model: Model<State, Input, Output>,
     private readonly operations: readonly Operation<Input, Output>[],
+    private readonly shortcuts = true,
   ) {
     this.unplacedDeterminate = operations.reduce((n, op) => (op.return === Infinity ? n : n + 1), 0);
     this.head = buildEventList(operations);
@@ -108,7 +113,7 @@ export class PartitionSearch<State, Input, Output> {
       if (next === undefined) continue;
       // An indeterminate operation that changes nothing here is as good as one that never
       // happened: any way on from placing it also works without it (and stays available).
-      if (!known && (next === this.state || model.stateKey(next) === model.stateKey(this.state))) continue;
+      if (this.shortcuts && !known && (next === this.state || model.stateKey(next) === model.stateKey(this.state))) continue;
       if (!this.place(call, next)) continue;
       const child = this.frameHere();
       steps += child.candidates.length;
@@ -122,6 +127,10 @@ export class PartitionSearch<State, Input, Output> {
     const determinate: EventNode[] = [];
     const indeterminate: EventNode[] = [];
     const indeterminateInputs = new Set<number>();
+    if (!this.shortcuts) {
+      for (let node = this.head.next; node !== null && node.match !== null; node = node.next) determinate.push(node);
+      return { candidates: determinate, next: 0 };
+    }
     for (let node = this.head.next; node !== null && node.match !== null; node = node.next) {
       const op = this.operations[node.op]!;
       if (op.return === Infinity) {

@@ -72,6 +72,12 @@ export interface CheckOptions {
   timeoutMs?: number;
   /** Give up and answer 'unknown' once the memo caches hold this many bytes. Default: 1 GiB. */
   maxMemoBytes?: number;
+  /**
+   * Plain Wing & Gong / Lowe search as Porcupine does it: no model `reduce`, candidates in call
+   * order, no eager placement or pruning of lost operations. Same verdicts, usually slower; for
+   * benchmarks and cross-checks.
+   */
+  plainSearch?: boolean;
 }
 
 /** One linearized operation of the longest prefix, with the model state right after it. */
