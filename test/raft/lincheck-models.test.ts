@@ -146,7 +146,7 @@ describe('kv model', () => {
     ops.push(get(99, 'k', 'impossible', 101, 102));
     const result = checkHistory(kvModel, ops, { timeoutMs: 20 });
     expect(result.linearizable).toBe('unknown');
-    expect(result.explanation).toMatch(/20 ms/);
+    expect(result.explanation).toMatch(/within 20 ms; unfinished: key "k"/);
     expect(checkHistory(kvModel, ops, { maxMemoBytes: 1 << 16 }).linearizable).toBe('unknown');
   });
 });

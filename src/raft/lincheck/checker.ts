@@ -41,11 +41,11 @@ export function checkHistory<State, Input, Output>(
     running = running.filter(({ search }) => search.status === 'running');
     if (failed.length > 0 || running.length === 0) break;
     if (performance.now() > deadline) {
-      return { linearizable: 'unknown', explanation: `search did not finish within ${options.timeoutMs} ms` };
+      return { linearizable: 'unknown', explanation: `search did not finish within ${options.timeoutMs} ms${unfinished(running)}` };
     }
     const memoBytes = running.reduce((sum, { search }) => sum + search.memoBytes, 0);
     if (memoBytes > maxMemoBytes) {
-      return { linearizable: 'unknown', explanation: `search memo grew past ${maxMemoBytes} bytes` };
+      return { linearizable: 'unknown', explanation: `search memo grew past ${maxMemoBytes} bytes${unfinished(running)}` };
     }
   }
 
@@ -54,6 +54,13 @@ export function checkHistory<State, Input, Output>(
   const violation: Violation<Input, Output> = explainViolation(model, first.partition, first.search.longestPrefix);
   violation.failingPartitions = failed.map(({ partition }) => partition.label);
   return { linearizable: false, violation, explanation: renderViolation(model, violation) };
+}
+
+function unfinished(running: { partition: { label: string | undefined } }[]): string {
+  const labels = running.map(({ partition }) => partition.label).filter((label) => label !== undefined);
+  if (labels.length === 0) return '';
+  const shown = labels.slice(0, 10).join(', ');
+  return `; unfinished: ${shown}${labels.length > 10 ? ` and ${labels.length - 10} more` : ''}`;
 }
 
 function validateOperation<Input, Output>(op: Operation<Input, Output>, index: number): void {
