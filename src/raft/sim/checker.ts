@@ -169,42 +169,45 @@ export class SafetyChecker {
     cores: readonly { id: NodeId; core: RaftCore }[],
     crashed: readonly { id: NodeId; lastIndex: number; lastTerm: number }[],
   ): void {
-    // Cheap exit first: with one configuration everywhere, majorities always overlap.
-    let firstKey: string | null = null;
+    // Cheap exit first: when every would-be candidate has one configuration, majorities overlap.
+    const candidates: { id: NodeId; voters: readonly NodeId[]; key: string; lastIndex: number; lastTerm: number }[] = [];
     let differ = false;
-    for (const { core } of cores) {
-      const key = core.voters().join(',');
-      if (firstKey === null) firstKey = key;
-      else if (key !== firstKey) differ = true;
+    for (const { id, core } of cores) {
+      const voters = core.voters();
+      if (!voters.includes(id)) continue;
+      const key = this.votersKey(id, voters);
+      if (candidates.length > 0 && key !== candidates[0]!.key) differ = true;
+      const lastIndex = core.lastIndex();
+      candidates.push({ id, voters, key, lastIndex, lastTerm: core.logTerm(lastIndex) ?? 0 });
     }
     if (!differ) return;
-    const live = cores.map(({ id, core }) => {
+    const tips: { id: NodeId; lastIndex: number; lastTerm: number }[] = [];
+    for (const { id, core } of cores) {
       const lastIndex = core.lastIndex();
-      const voters = core.voters();
-      return { id, lastIndex, lastTerm: core.logTerm(lastIndex) ?? 0, voters, key: voters.join(',') };
-    });
-    const candidates = live.filter((n) => n.voters.includes(n.id));
-    if (candidates.length < 2) return;
-    const tips: { id: NodeId; lastIndex: number; lastTerm: number }[] = [...live, ...crashed];
+      tips.push({ id, lastIndex, lastTerm: core.logTerm(lastIndex) ?? 0 });
+    }
+    for (const t of crashed) tips.push(t);
     const atMost = (v: { lastIndex: number; lastTerm: number }, n: { lastIndex: number; lastTerm: number }) =>
       v.lastTerm < n.lastTerm || (v.lastTerm === n.lastTerm && v.lastIndex <= n.lastIndex);
-    const supporters = candidates.map((n) => new Set(tips.filter((v) => n.voters.includes(v.id) && atMost(v, n)).map((v) => v.id)));
     for (let i = 0; i < candidates.length; i++) {
       for (let j = i + 1; j < candidates.length; j++) {
         const a = candidates[i]!;
         const b = candidates[j]!;
         if (a.key === b.key) continue;
-        const sa = new Set(supporters[i]);
-        const sb = new Set(supporters[j]);
-        sa.delete(b.id); // each candidate votes for itself
-        sb.delete(a.id);
+        let onlyA = 0;
+        let onlyB = 0;
+        let shared = 0;
+        for (const v of tips) {
+          // Each candidate votes for itself, so neither supports the other.
+          const forA = v.id !== b.id && a.voters.includes(v.id) && atMost(v, a);
+          const forB = v.id !== a.id && b.voters.includes(v.id) && atMost(v, b);
+          if (forA && forB) shared++;
+          else if (forA) onlyA++;
+          else if (forB) onlyB++;
+        }
         const needA = Math.floor(a.voters.length / 2) + 1;
         const needB = Math.floor(b.voters.length / 2) + 1;
-        let shared = 0;
-        for (const id of sa) if (sb.has(id)) shared++;
-        const onlyA = sa.size - shared;
-        const onlyB = sb.size - shared;
-        if (sa.size >= needA && sb.size >= needB && Math.max(0, needA - onlyA) + Math.max(0, needB - onlyB) <= shared) {
+        if (Math.max(0, needA - onlyA) + Math.max(0, needB - onlyB) <= shared) {
           throw new SimViolation(
             'election-safety',
             `${a.id} (voters {${a.key}}) and ${b.id} (voters {${b.key}}) could both win the same term with disjoint majorities`,
@@ -212,6 +215,16 @@ export class SafetyChecker {
         }
       }
     }
+  }
+
+  private readonly keyCache = new Map<NodeId, { voters: readonly NodeId[]; key: string }>();
+
+  private votersKey(id: NodeId, voters: readonly NodeId[]): string {
+    const cached = this.keyCache.get(id);
+    if (cached && cached.voters === voters) return cached.key;
+    const key = voters.join(',');
+    this.keyCache.set(id, { voters, key });
+    return key;
   }
 
   /** After a step that moved a commit point, check every live node, not just the one that stepped. */
