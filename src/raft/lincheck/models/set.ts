@@ -28,6 +28,18 @@ function makeState(elements: readonly string[]): SetState {
   return { elements, key: elements.join(SEPARATOR) };
 }
 
+/** First index whose element is >= `key` in a sorted array. */
+function lowerBound(sorted: readonly string[], key: string): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (sorted[mid]! < key) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
 /** Canonical key of a read's result, memoized per output object (step runs many times per op). */
 const readKeys = new WeakMap<readonly SetElement[], string>();
 function readKey(values: readonly SetElement[]): string {
@@ -49,8 +61,11 @@ export const setModel: Model<SetState, SetInput, SetOutput> = {
       return readKey(output.values) === state.key ? state : undefined;
     }
     const added = elementKey(input.value);
-    if (state.elements.includes(added)) return state;
-    return makeState([...state.elements, added].sort());
+    const at = lowerBound(state.elements, added);
+    if (state.elements[at] === added) return state;
+    const elements = state.elements.slice();
+    elements.splice(at, 0, added);
+    return makeState(elements);
   },
   stateKey: (state) => state.key,
   isReadOnly: (input) => input.op === 'read',
