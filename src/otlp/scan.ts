@@ -436,6 +436,10 @@ class Scanner {
   keyValue(end: number, ctx: string, depth: number, into: IndexedAttribute[] | null): void {
     const savedCtx = this.ctx;
     this.ctx = ctx;
+    if (into !== null && this.scalarKeyValue(end, into)) {
+      this.ctx = savedCtx;
+      return;
+    }
     const field = '';
     const decode = into !== null;
     let key = '';
@@ -476,6 +480,63 @@ class Scanner {
         into.push({ key, value: num, isDouble: true });
         break;
     }
+  }
+
+  /**
+   * Fast path for the common layout of an attribute: `key` then `value` holding one scalar, every
+   * length in one byte. Reads it and returns true; returns false (nothing consumed) for any other
+   * layout, which the general path then handles. Same results as the general path.
+   */
+  scalarKeyValue(end: number, into: IndexedAttribute[]): boolean {
+    const buf = this.buf;
+    const p = this.pos;
+    if (end - p < 4 || buf[p] !== 0x0a) return false;
+    const keyLen = buf[p + 1]!;
+    const keyStart = p + 2;
+    const keyEnd = keyStart + keyLen;
+    if (keyLen >= 0x80 || keyEnd + 3 > end || buf[keyEnd] !== 0x12) return false;
+    const valueLen = buf[keyEnd + 1]!;
+    const valueStart = keyEnd + 2;
+    if (valueLen >= 0x80 || valueStart + valueLen !== end || valueLen < 2) return false;
+    switch (buf[valueStart]) {
+      case 0x0a: {
+        // string_value
+        if (buf[valueStart + 1] !== valueLen - 2) return false;
+        const key = this.string(keyStart, keyEnd, 'key');
+        into.push({ key, value: this.string(valueStart + 2, end, 'string_value') });
+        break;
+      }
+      case 0x10: {
+        // bool_value (one-byte varint)
+        if (valueLen !== 2 || buf[valueStart + 1]! >= 0x80) return false;
+        into.push({ key: this.string(keyStart, keyEnd, 'key'), value: buf[valueStart + 1] !== 0 });
+        break;
+      }
+      case 0x18: {
+        // int_value
+        this.pos = valueStart + 1;
+        const lo = this.varint(end, 'int_value');
+        if (this.pos !== end) {
+          this.pos = p;
+          return false;
+        }
+        this.setInt64(lo, this.hi);
+        const value = this.valueBig ?? this.valueNumber;
+        into.push({ key: this.string(keyStart, keyEnd, 'key'), value });
+        break;
+      }
+      case 0x21: {
+        // double_value
+        if (valueLen !== 9) return false;
+        const value = this.view.getFloat64(valueStart + 1, true);
+        into.push({ key: this.string(keyStart, keyEnd, 'key'), value, isDouble: true });
+        break;
+      }
+      default:
+        return false;
+    }
+    this.pos = end;
+    return true;
   }
 
   /** Resource message in [pos, end): scalar attributes into `ref`, everything else validated. */
