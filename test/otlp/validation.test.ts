@@ -147,6 +147,31 @@ describe('undecodable input names the problem', () => {
 });
 
 describe('scalar edge cases', () => {
+  it('attributes in unusual layouts read the same as in the common one', () => {
+    const long = 'x'.repeat(300);
+    const attrs = [
+      len(9, len(2, str(1, 'after')), str(1, 'value-first')), // value before key
+      len(9, str(1, 'k'.repeat(200)), len(2, str(1, 'long key'))), // 2-byte length
+      len(9, str(1, 'long.value'), len(2, str(1, long))),
+      len(9, str(1, 'unknown.inside'), len(2, vint(3, 5)), vint(7, 1)),
+      len(9, str(1, 'bool.multibyte'), len(2, vint(2, 256))),
+      len(9, str(1, 'last.wins'), len(2, str(1, 's'), vint(3, 9))),
+      len(9, str(1, 'int.padded'), len(2, vint(3, 7), len(99, []))),
+      len(9, str(1, 'plain'), len(2, str(1, 'p'))),
+    ];
+    const { batch } = scanExportTraceRequest(request([span({ extra: attrs })]));
+    expect(batch.spans[0]!.attributes).toEqual([
+      { key: 'value-first', value: 'after' },
+      { key: 'k'.repeat(200), value: 'long key' },
+      { key: 'long.value', value: long },
+      { key: 'unknown.inside', value: 5 },
+      { key: 'bool.multibyte', value: true },
+      { key: 'last.wins', value: 9 },
+      { key: 'int.padded', value: 7 },
+      { key: 'plain', value: 'p' },
+    ]);
+  });
+
   it('int64 attribute values around 2^53 and negative ones come back exact', () => {
     const values = [0n, 1n, -1n, 2n ** 53n - 1n, 2n ** 53n, -(2n ** 53n) + 1n, -(2n ** 53n), -(2n ** 53n) - 1n, 2n ** 63n - 1n, -(2n ** 63n), 4294967296n, -4294967296n];
     const attrs = values.map((v, i) => len(9, str(1, `v${i}`), len(2, vint(3, v))));
