@@ -4,7 +4,7 @@
  * histories with lost operations, compared with the plain Wing & Gong / Lowe search in Porcupine's
  * order (`plainSearch: true`: no reductions, eager placement or pruning of lost operations).
  *
- *   npx tsx src/raft/lincheck/bench.ts [CORPUS_DIR] [--runs N] [--timeout-ms N]
+ *   npx tsx src/raft/lincheck/bench.ts [CORPUS_DIR] [--runs N] [--timeout-ms N] [--corpus-only]
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -21,14 +21,16 @@ interface Options {
   corpus: string;
   runs: number;
   timeoutMs: number;
+  simulated: boolean;
 }
 
 function parseOptions(argv: readonly string[]): Options {
-  const options: Options = { corpus: resolve('../shared/corpus/linearizability'), runs: 5, timeoutMs: 10_000 };
+  const options: Options = { corpus: resolve('../shared/corpus/linearizability'), runs: 5, timeoutMs: 10_000, simulated: true };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--runs') options.runs = Number(argv[++i]);
     else if (arg === '--timeout-ms') options.timeoutMs = Number(argv[++i]);
+    else if (arg === '--corpus-only') options.simulated = false;
     else options.corpus = resolve(arg);
   }
   if (!(options.runs >= 1) || !(options.timeoutMs > 0)) throw new Error('--runs and --timeout-ms must be positive');
@@ -160,7 +162,7 @@ function main(): void {
       );
     }
   }
-  simulated(options);
+  if (options.simulated) simulated(options);
 }
 
 main();
