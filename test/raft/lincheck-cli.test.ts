@@ -96,6 +96,17 @@ describe('lincheck CLI', () => {
     expect(missing.stderr).toMatch(/cannot read/);
   });
 
+  it('exits 3 with "linearizable: unknown" when the search runs out of time', async () => {
+    // 16 concurrent appends and an impossible read: every order would have to be tried.
+    const lines: string[] = [];
+    for (let p = 0; p < 16; p++) lines.push(kvLine(p, 'invoke', 'append', 'k', String.fromCharCode(97 + p)));
+    for (let p = 0; p < 16; p++) lines.push(kvLine(p, 'ok', 'append', 'k', String.fromCharCode(97 + p)));
+    lines.push(kvLine(99, 'invoke', 'get', 'k', null), kvLine(99, 'ok', 'get', 'k', 'impossible'));
+    const run = await lincheck('--model', 'kv', '--timeout-ms', '50', file('hard.edn', lines));
+    expect(run.code).toBe(3);
+    expect(run.stdout).toMatch(/^linearizable: unknown\nsearch did not finish within 50 ms; unfinished: key "k"/);
+  });
+
   it('checks Jepsen register logs', async () => {
     const row = (p: number, type: string, f: string, value: string): string => `INFO  jepsen.util - ${p}\t:${type}\t:${f}\t${value}`;
     const ok = file('register-ok.log', [row(0, 'invoke', 'write', '1'), row(0, 'ok', 'write', '1'), row(1, 'invoke', 'cas', '[1 2]'), row(1, 'ok', 'cas', '[1 2]')]);
