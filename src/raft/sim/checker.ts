@@ -227,6 +227,11 @@ export class SafetyChecker {
     return key;
   }
 
+  /** Highest index any node has reported committed. */
+  committedFrontier(): number {
+    return this.maxCommitted;
+  }
+
   /** After a step that moved a commit point, check every live node, not just the one that stepped. */
   takeCommitPointsChanged(): boolean {
     const changed = this.commitPointsChanged;
