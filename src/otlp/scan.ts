@@ -62,9 +62,10 @@ const INTERN_SLOTS = 4096;
 const INTERN_MASK = INTERN_SLOTS - 1;
 const INTERN_MAX_BYTES = 40;
 const INTERN_WORDS = INTERN_MAX_BYTES / 4;
-/** Per slot: the cached bytes as 32-bit words, the 0-3 trailing bytes, the length, the string. */
+/** Per slot: the first and last 4 bytes, the 32-bit words between them, the length, the string. */
+const internFirst = new Uint32Array(INTERN_SLOTS);
+const internLast = new Uint32Array(INTERN_SLOTS);
 const internWords = new Uint32Array(INTERN_SLOTS * INTERN_WORDS);
-const internTails = new Uint8Array(INTERN_SLOTS * 4);
 const internLength = new Int32Array(INTERN_SLOTS).fill(-1);
 const internStrings: string[] = new Array<string>(INTERN_SLOTS).fill('');
 
@@ -262,33 +263,35 @@ class Scanner {
     const n = end - start;
     if (n === 0) return '';
     if (n <= INTERN_MAX_BYTES) {
-      // Pick a slot from the length and the first and last 4 bytes; a hit is a full byte compare
-      // against the cached copy (cached strings are ASCII, so equal bytes are ASCII too).
+      // The slot comes from the length and the first and last 4 bytes; a hit compares those two
+      // words and the words between them (cached strings are ASCII, so equal bytes are ASCII too).
       const view = this.view;
-      let slot: number;
+      let first: number;
+      let last: number;
       if (n >= 4) {
-        const first = view.getUint32(start, true);
-        const last = view.getUint32(end - 4, true);
-        slot = Math.imul(first ^ Math.imul(last, 0x9e3779b1) ^ n, 0x85ebca6b);
-        slot = (slot ^ (slot >>> 13)) & INTERN_MASK;
+        first = view.getUint32(start, true);
+        last = view.getUint32(end - 4, true);
       } else {
-        slot = (buf[start]! | (buf[end - 1]! << 8) | (n << 16)) & INTERN_MASK;
+        first = buf[start]! | (n > 1 ? buf[start + 1]! << 8 : 0) | (n > 2 ? buf[start + 2]! << 16 : 0);
+        last = 0;
       }
-      const words = n >>> 2;
+      let slot = Math.imul(first ^ Math.imul(last, 0x9e3779b1) ^ n, 0x85ebca6b);
+      slot = (slot ^ (slot >>> 13)) & INTERN_MASK;
       const off = slot * INTERN_WORDS;
-      if (internLength[slot] === n) {
-        let k = 0;
-        while (k < words && internWords[off + k] === view.getUint32(start + 4 * k, true)) k++;
-        if (k === words) {
-          let t = 4 * words;
-          while (t < n && internTails[slot * 4 + t - 4 * words] === buf[start + t]) t++;
-          if (t === n) return internStrings[slot]!;
+      if (internLength[slot] === n && internFirst[slot] === first && internLast[slot] === last) {
+        let o = 4;
+        let k = off;
+        while (o < n - 4 && internWords[k] === view.getUint32(start + o, true)) {
+          o += 4;
+          k++;
         }
+        if (o >= n - 4) return internStrings[slot]!;
       }
       if (!this.isAscii(start, end)) return this.decodeUtf8(start, end, field);
       const str = this.node.latin1Slice(start, end);
-      for (let k = 0; k < words; k++) internWords[off + k] = view.getUint32(start + 4 * k, true);
-      for (let t = 4 * words; t < n; t++) internTails[slot * 4 + t - 4 * words] = buf[start + t]!;
+      internFirst[slot] = first;
+      internLast[slot] = last;
+      for (let o = 4, k = off; o < n - 4; o += 4, k++) internWords[k] = view.getUint32(start + o, true);
       internLength[slot] = n;
       internStrings[slot] = str;
       return str;
