@@ -4,106 +4,19 @@
  * and calls advance(). Shaped after etcd-io/raft (raft.go + rawnode.go), written from scratch.
  */
 import type { ConfState, Entry, HardState, NodeId, Snapshot } from '../types.js';
+import type { Mutation, ProgressView, ProposeResult, RaftConfig, StateType, Status } from './config.js';
 import { EntryType } from '../types.js';
 import { assert } from './assert.js';
-import { entryBytes, RaftLog, type LogReader } from './log.js';
+import { entryBytes, RaftLog } from './log.js';
 import { cloneConf, confChangeProblem, Membership } from './membership.js';
 import { encodeConfChange, message, type ConfChange, type Message, type MessageType, type ReadState, type Ready } from './messages.js';
-import { Progress, type ProgressState } from './progress.js';
+import { Progress } from './progress.js';
+import { ReadOnly } from './read-only.js';
 import { committedIndex, quorumSize, voteResult } from './quorum.js';
 import { randomInt, type Random } from './prng.js';
 
-/**
- * Bugs that can be planted for the simulator to find. Never set in production: the default
- * config has none, and hosts outside test/ must not pass any.
- */
-export type Mutation =
-  | 'commitOldTerm' // (a) commit an entry of an older term by counting replicas (Figure 8)
-  | 'doubleVote' // (b) grant a second vote in the same term
-  | 'replyBeforePersist' // (c) claim vote/entries need no fsync before the reply is sent
-  | 'applyBeforeCommit' // (d) hand out entries for apply beyond the commit index
-  | 'skipPrevCheck' // (e) accept AppendEntries without the previous-entry check
-  | 'readWithoutQuorum' // (f) leader serves ReadIndex without a heartbeat round
-  | 'confChangeBeforeOwnTermCommit'; // (g) start a config change before committing an entry of its own term
-
-export const ALL_MUTATIONS: readonly Mutation[] = [
-  'commitOldTerm',
-  'doubleVote',
-  'replyBeforePersist',
-  'applyBeforeCommit',
-  'skipPrevCheck',
-  'readWithoutQuorum',
-  'confChangeBeforeOwnTermCommit',
-];
-
-export interface RaftConfig {
-  id: NodeId;
-  storage: LogReader;
-  /** Seeded randomness for election timeouts; the only source of nondeterminism, owned by the host. */
-  random: Random;
-  /**
-   * Initial voters of a brand-new cluster (storage empty): the core writes them as the first log
-   * entries, committed, as etcd's bootstrap does. Leave empty on restart and for a node joining
-   * an existing cluster (it learns the configuration from the leader).
-   */
-  peers?: NodeId[];
-  learners?: NodeId[];
-  /** Ticks without hearing from a leader before campaigning; randomized in [electionTick, 2·electionTick). */
-  electionTick?: number;
-  heartbeatTick?: number;
-  preVote?: boolean;
-  checkQuorum?: boolean;
-  /** Bytes of entries per append message (at least one entry is always sent). */
-  maxSizePerMsg?: number;
-  /** Appends in flight per follower in Replicate state, by count and by bytes. */
-  maxInflightMsgs?: number;
-  maxInflightBytes?: number;
-  /** Proposals refused (Overloaded) while the leader's uncommitted tail exceeds this. */
-  maxUncommittedBytes?: number;
-  /** Bytes of committed entries handed out per Ready. */
-  maxCommittedBytesPerReady?: number;
-  /** Reads waiting for leadership confirmation; more are refused. */
-  maxPendingReads?: number;
-  mutations?: ReadonlySet<Mutation>;
-}
-
-export type StateType = 'Follower' | 'PreCandidate' | 'Candidate' | 'Leader';
-
-export type ProposeResult =
-  | { ok: true; index: number; term: number }
-  | { ok: false; reason: 'NotLeader' | 'TransferInProgress' | 'Overloaded' | 'ChangeNotAllowed'; leader: NodeId; detail?: string };
-
-export interface ProgressView {
-  match: number;
-  next: number;
-  state: ProgressState;
-  isLearner: boolean;
-  inflight: number;
-  recentActive: boolean;
-}
-
-export interface Status {
-  id: NodeId;
-  state: StateType;
-  term: number;
-  vote: NodeId | '';
-  lead: NodeId | '';
-  commit: number;
-  applied: number;
-  firstIndex: number;
-  lastIndex: number;
-  conf: ConfState;
-  leadTransferee: NodeId | '';
-  progress: Map<NodeId, ProgressView>;
-}
-
-interface PendingRead {
-  seq: number;
-  index: number;
-  context: string;
-  from: NodeId;
-  acks: Set<NodeId>;
-}
+export type { Mutation, RaftConfig, StateType, ProposeResult, ProgressView, Status } from './config.js';
+export { ALL_MUTATIONS } from './config.js';
 
 interface InFlightReady {
   hardState: HardState | null;
@@ -134,10 +47,7 @@ export class RaftCore {
   private randomizedElectionTimeout = 0;
   private leadTransferee: NodeId | '' = '';
 
-  private readSeq = 0;
-  private pendingReads: PendingRead[] = [];
-  /** Reads that arrived before this leader committed an entry of its term. */
-  private waitingReads: { context: string; from: NodeId }[] = [];
+  private readonly readOnly: ReadOnly;
   private uncommittedBytes = 0;
 
   private persistedHardState: HardState;
@@ -153,7 +63,6 @@ export class RaftCore {
   private readonly maxInflightBytes: number;
   private readonly maxUncommittedBytes: number;
   private readonly maxCommittedBytesPerReady: number;
-  private readonly maxPendingReads: number;
   private readonly mutations: ReadonlySet<Mutation>;
 
   constructor(config: RaftConfig) {
@@ -170,7 +79,7 @@ export class RaftCore {
     this.maxInflightBytes = config.maxInflightBytes ?? 32 << 20;
     this.maxUncommittedBytes = config.maxUncommittedBytes ?? 64 << 20;
     this.maxCommittedBytesPerReady = config.maxCommittedBytesPerReady ?? 16 << 20;
-    this.maxPendingReads = config.maxPendingReads ?? 4096;
+    this.readOnly = new ReadOnly(config.maxPendingReads ?? 4096);
     this.mutations = config.mutations ?? new Set();
 
     const storage = config.storage;
@@ -515,8 +424,7 @@ export class RaftCore {
     this.leadTransferee = '';
     this.votes.clear();
     this.progress.clear();
-    this.pendingReads = [];
-    this.waitingReads = [];
+    this.readOnly.reset();
     this.uncommittedBytes = 0;
   }
 
@@ -882,9 +790,7 @@ export class RaftCore {
     const firstInTerm = !this.committedInCurrentTerm();
     this.log.commitTo(index);
     if (firstInTerm && this.committedInCurrentTerm()) {
-      const waiting = this.waitingReads;
-      this.waitingReads = [];
-      for (const r of waiting) this.handleReadRequest(r.context, r.from);
+      for (const r of this.readOnly.takeWaiting()) this.handleReadRequest(r.context, r.from);
     }
     return true;
   }
@@ -927,7 +833,7 @@ export class RaftCore {
   }
 
   private bcastHeartbeat(): void {
-    const readSeq = this.pendingReads.length > 0 ? this.pendingReads[this.pendingReads.length - 1]!.seq : 0;
+    const readSeq = this.readOnly.lastSeq();
     for (const [id, pr] of this.progress) {
       if (id === this.id) continue;
       this.send(message('Heartbeat', this.id, id, this.termValue, { commit: Math.min(pr.match, this.log.committed), readSeq }));
@@ -941,43 +847,22 @@ export class RaftCore {
       this.answerRead(from, this.log.committed, context);
       return true;
     }
-    if (!this.committedInCurrentTerm()) {
-      // Our commit index may lag what an earlier leader committed: wait for our own no-op.
-      if (this.waitingReads.length >= this.maxPendingReads) return false;
-      this.waitingReads.push({ context, from });
-      return true;
-    }
+    // Our commit index may lag what an earlier leader committed: wait for our own no-op.
+    if (!this.committedInCurrentTerm()) return this.readOnly.wait({ context, from });
     const voters = this.membership.current().voters;
     if (voters.length === 1 && voters[0] === this.id) {
       this.answerRead(from, this.log.committed, context);
       return true;
     }
-    if (this.pendingReads.length >= this.maxPendingReads) return false;
-    const seq = ++this.readSeq;
-    const acks = new Set<NodeId>();
-    if (voters.includes(this.id)) acks.add(this.id);
-    this.pendingReads.push({ seq, index: this.log.committed, context, from, acks });
+    if (this.readOnly.add({ context, from }, this.log.committed, this.id, voters) === 0) return false;
     this.bcastHeartbeat();
     return true;
   }
 
   private ackReads(from: NodeId, seq: number): void {
-    const voters = this.membership.current().voters;
-    if (!voters.includes(from)) return;
-    const q = quorumSize(voters.length);
-    let released = -1;
-    for (let k = 0; k < this.pendingReads.length; k++) {
-      const r = this.pendingReads[k]!;
-      if (r.seq > seq) break;
-      r.acks.add(from);
-      let n = 0;
-      for (const id of r.acks) if (voters.includes(id)) n++;
-      if (n >= q) released = k;
+    for (const r of this.readOnly.ack(from, seq, this.membership.current().voters)) {
+      this.answerRead(r.request.from, r.index, r.request.context);
     }
-    if (released < 0) return;
-    // A later round confirmed implies every earlier one is confirmed too.
-    const done = this.pendingReads.splice(0, released + 1);
-    for (const r of done) this.answerRead(r.from, r.index, r.context);
   }
 
   private answerRead(from: NodeId, index: number, context: string): void {
