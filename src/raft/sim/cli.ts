@@ -1,7 +1,8 @@
 /**
- * npm run sim -- --seed N [--nodes 3|5|7] [--verbose]      replay one seed exactly
- * npm run sim -- --seeds N [--start S] [--nodes 3|5|7]     run a batch, print a summary
- * Extra: --fault-ms T, --liveness-ms T, --mutation NAME (repeatable; planted bugs for testing).
+ * npm run sim -- --seed N [--nodes 3..7] [--verbose]      replay one seed exactly
+ * npm run sim -- --seeds N [--start S] [--nodes 3..7]     run a batch, print a summary
+ * Extra: --profile swarm|membership, --fault-ms T, --liveness-ms T,
+ *        --mutation NAME (repeatable; planted bugs for testing).
  */
 import { ALL_MUTATIONS, type Mutation } from '../core/index.js';
 import { runSeed, type SimOptions, type SimProfile, type SimResult } from './simulator.js';
