@@ -8,13 +8,13 @@
  * (seal, shard reset) are queued behind writes and never interleave with them.
  */
 import { ClassicLevel } from 'classic-level';
-import { promises as fsp } from 'node:fs';
+import { closeSync, openSync, promises as fsp, readSync } from 'node:fs';
 import * as path from 'node:path';
 import { LRUCache } from 'lru-cache';
 import type { SpanBatch } from '../otlp/model.js';
 import {
   buildBlock, CHECKPOINT_KEY, decodeLocation, encodeLocation, encodePostings, META_RANGE, metaKey,
-  postingKey, postingRange, readDirEntry, SHARDS_KEY, traceKey, traceKeyPrefix, DIR_ENTRY_BYTES,
+  postingKey, postingRange, readDirEntry, SHARDS_KEY, traceKey, DIR_ENTRY_BYTES,
   type BlockLimits, type BlockMeta,
 } from './block.js';
 import { Bloom } from './bloom.js';
@@ -103,6 +103,8 @@ export class TieredStore implements Store {
   private timer: NodeJS.Timeout | null = null;
   private readonly traceCache: LRUCache<string, Uint8Array>;
   private readonly dirCache: LRUCache<number, Buffer>;
+  /** Open descriptors of block data files (bounded; closed on eviction, drop and close). */
+  private readonly blockFds = new LRUCache<number, number>({ max: 256, dispose: (fd) => closeSync(fd) });
   private cacheHits = 0;
   private cacheMisses = 0;
   /** Bumped on every head insert; a read that saw a different value does not fill the cache. */
@@ -186,6 +188,7 @@ export class TieredStore implements Store {
     if (this.timer) clearInterval(this.timer);
     await this.waitIdle();
     if (this.sealing) await this.sealing;
+    this.blockFds.clear();
     await this.wal.close();
     await this.db.close();
     this.opened = false;
@@ -383,22 +386,26 @@ export class TieredStore implements Store {
   // ---- block reads ----------------------------------------------------------------------------
 
   /** Reads one trace record of a block; null if the block has since been dropped. */
-  private async readRecord(blockId: number, offset: number, length: number): Promise<Buffer | null> {
-    let fh: fsp.FileHandle;
-    try {
-      fh = await fsp.open(path.join(this.blocksDir, `${blockId}.dat`), 'r');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw e;
+  /**
+   * Reads one trace record of a block; null if the block has since been dropped. Synchronous on a
+   * cached descriptor: records are a few KiB, usually in the page cache, and a thread-pool round
+   * trip per read costs more than the read itself when the machine is busy.
+   */
+  private readRecord(blockId: number, offset: number, length: number): Buffer | null {
+    let fd = this.blockFds.get(blockId);
+    if (fd === undefined) {
+      try {
+        fd = openSync(path.join(this.blocksDir, `${blockId}.dat`), 'r');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+        throw e;
+      }
+      this.blockFds.set(blockId, fd);
     }
-    try {
-      const buf = Buffer.allocUnsafe(length);
-      const { bytesRead } = await fh.read(buf, 0, length, offset);
-      if (bytesRead !== length) throw new Error(`block ${blockId}: short read at ${offset} (${bytesRead} of ${length})`);
-      return buf;
-    } finally {
-      await fh.close();
-    }
+    const buf = Buffer.allocUnsafe(length);
+    const n = readSync(fd, buf, 0, length, offset);
+    if (n !== length) throw new Error(`block ${blockId}: short read at ${offset} (${n} of ${length})`);
+    return buf;
   }
 
   async loadDir(meta: BlockMeta): Promise<Buffer | null> {
@@ -422,28 +429,24 @@ export class TieredStore implements Store {
     return requests.map((r) => values.slice(pos, (pos += r.terms.length)));
   }
 
-  /**
-   * Every stored part of a trace: blocks (oldest first) then the frozen and live heads.
-   * `blocks` limits which blocks count (a search's snapshot); `withBytes` false reads views only.
-   */
   /** Where a trace's parts sit in the visible blocks (oldest block first). */
   private async locate(tenant: string, traceId: Uint8Array, visible: ReadonlyMap<number, BlockMeta>): Promise<Array<{ blockId: number; offset: number; length: number }>> {
-    let maybe = false;
-    for (const m of visible.values()) {
-      if (m.tenant === tenant && this.blooms.get(m.id)?.mayHave(traceId)) { maybe = true; break; }
-    }
-    if (!maybe) return [];
     const shard = shardOf(traceId, this.cfg.shards);
-    const prefix = traceKeyPrefix(tenant, traceId);
-    const upper = Buffer.concat([prefix, Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff])]);
+    const ids: number[] = [];
+    for (const m of visible.values()) {
+      if (m.tenant === tenant && !m.excludedShards.includes(shard) && this.blooms.get(m.id)?.mayHave(traceId)) ids.push(m.id);
+    }
+    if (ids.length === 0) return [];
+    ids.sort((x, y) => x - y);
+    // One LevelDB round trip for every block the Bloom filters point at.
+    const values = await this.db.getMany(ids.map((id) => traceKey(tenant, traceId, id)));
     const out: Array<{ blockId: number; offset: number; length: number }> = [];
-    for (const [k, v] of await this.db.iterator({ gt: prefix, lt: upper }).all()) {
-      const blockId = k.readUInt32BE(prefix.length);
-      const meta = visible.get(blockId);
-      if (!meta || meta.excludedShards.includes(shard)) continue;
+    ids.forEach((blockId, i) => {
+      const v = values[i];
+      if (!v) return; // a Bloom false positive
       const loc = decodeLocation(v);
       out.push({ blockId, offset: loc.offset, length: loc.length });
-    }
+    });
     return out;
   }
 
@@ -626,6 +629,7 @@ export class TieredStore implements Store {
     this.blocks.delete(meta.id);
     this.blooms.delete(meta.id);
     this.dirCache.delete(meta.id);
+    this.blockFds.delete(meta.id);
     this.traceCache.clear();
     const ops: Array<{ type: 'del'; key: Buffer }> = [{ type: 'del', key: metaKey(meta.id) }];
     if (dir) for (let ord = 0; ord < meta.traceCount; ord++) ops.push({ type: 'del', key: traceKey(meta.tenant, readDirEntry(dir, ord).traceId, meta.id) });
