@@ -28,6 +28,7 @@ const { values } = parseArgs({
     'cpu-prof': { type: 'string' },
     'node-stats': { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
+    repeat: { type: 'string', default: '1' },
     out: { type: 'string', default: 'bench/results/raft.md' },
   },
 });
@@ -37,6 +38,7 @@ const warmupSeconds = Number(values.warmup);
 const sizes = values.sizes!.split(',').map(Number);
 const concurrencies = values.concurrency!.split(',').map(Number);
 const systems = values.systems!.split(',') as ('ours' | 'etcd')[];
+const repeat = Math.max(1, Number(values.repeat));
 
 interface Cell {
   system: 'ours' | 'etcd';
@@ -49,6 +51,8 @@ interface Cell {
   mibPerSec: number;
   p50ms: number;
   p99ms: number;
+  /** Every run's MiB/s, in run order, when the matrix was repeated. */
+  allMibPerSec?: number[];
 }
 
 type PutFn = (key: string, value: string) => Promise<boolean>;
@@ -173,16 +177,30 @@ async function startEtcd(baseDir: string): Promise<System> {
  * both systems alike instead of whichever happened to run during a busy minute.
  */
 async function runMatrix(started: System[]): Promise<Cell[]> {
-  const cells: Cell[] = [];
+  const runs: Cell[] = [];
   let flip = false;
-  for (const size of sizes) {
-    for (const concurrency of concurrencies) {
-      const order = flip ? [...started].reverse() : started;
-      flip = !flip;
-      for (const system of order) {
-        const { put, done } = system.makePut(size, concurrency);
-        cells.push(await runCell(system.name, size, concurrency, put));
-        done();
+  for (let r = 0; r < repeat; r++) {
+    for (const size of sizes) {
+      for (const concurrency of concurrencies) {
+        const order = flip ? [...started].reverse() : started;
+        flip = !flip;
+        for (const system of order) {
+          const { put, done } = system.makePut(size, concurrency);
+          runs.push(await runCell(system.name, size, concurrency, put));
+          done();
+        }
+      }
+    }
+  }
+  // With repeats, each cell reports its median run by MiB/s (all runs are listed too).
+  const cells: Cell[] = [];
+  for (const system of started) {
+    for (const size of sizes) {
+      for (const concurrency of concurrencies) {
+        const same = runs.filter((c) => c.system === system.name && c.size === size && c.concurrency === concurrency);
+        same.sort((a, b) => a.mibPerSec - b.mibPerSec);
+        const median = same[Math.floor((same.length - 1) / 2)]!;
+        cells.push({ ...median, allMibPerSec: runs.filter((c) => same.includes(c)).map((c) => c.mibPerSec) });
       }
     }
   }
@@ -234,6 +252,10 @@ function report(cells: Cell[], fsync: { p50ms: number }, etcd: string | null): s
       const sizeLabel = size >= 1024 ? `${size / 1024} KiB` : `${size} B`;
       lines.push(`| ${sizeLabel} | ${concurrency} | ${[...fmt(o), ...fmt(e)].join(' | ')} | ${o && e ? ratio(o.mibPerSec, e.mibPerSec) : 'n/a'} |`);
     }
+  }
+  if (repeat > 1) {
+    lines.push('', `Each cell ran ${repeat} times (interleaved); the table shows the median run by MiB/s. All runs, MiB/s:`, '');
+    for (const c of cells) lines.push(`- ${c.system} ${c.size} B × ${c.concurrency}: ${c.allMibPerSec!.map((m) => m.toFixed(2)).join(', ')}`);
   }
   const errors = cells.filter((c) => c.errors > 0);
   if (errors.length > 0) {

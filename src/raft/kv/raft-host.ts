@@ -81,6 +81,8 @@ export class RaftHost {
   private sinceSnapshotEntries = 0;
   private sinceSnapshotBytes = 0;
   private lastSnapshotBytes = 0;
+  /** 4–6×, drawn per snapshot, so the nodes of a group do not all write snapshots at once. */
+  private snapshotGrowthFactor = 4 + 2 * Math.random();
   private tickTimer: NodeJS.Timeout | null = null;
   private running = false;
   private again = false;
@@ -358,7 +360,7 @@ export class RaftHost {
     if (this.sinceSnapshotEntries < everyEntries && this.sinceSnapshotBytes < everyBytes) return;
     // A snapshot costs about the state's size (serialize, checksum, write, fsync); taking one
     // more often than every ~4 states' worth of log would spend much of the disk on snapshots.
-    if (this.sinceSnapshotBytes < 4 * this.lastSnapshotBytes) return;
+    if (this.sinceSnapshotBytes < this.snapshotGrowthFactor * this.lastSnapshotBytes) return;
     const index = this.applied;
     const term = this.log.term(index);
     if (term === undefined || index <= (this.log.snapshotMeta?.index ?? 0)) return;
@@ -376,6 +378,7 @@ export class RaftHost {
       })
       .then(() => {
         this.lastSnapshotBytes = snap.data.length;
+        this.snapshotGrowthFactor = 4 + 2 * Math.random();
         this.cachedSnapshot = snap;
         this.stats.snapshots++;
       })
