@@ -256,13 +256,17 @@ export async function* searchTraces(src: SearchSource, q: CandidateQuery): Async
   };
   // Posting lists are fetched for up to PREFETCH_BLOCKS blocks in one LevelDB call: a selective
   // query walks many blocks, and one round trip per block would dominate.
+  // The batch grows 1, 2, 4, … so a query answered by the newest block fetches only its lists.
   const prefetched = new Map<number, Promise<Array<Buffer | undefined>>>();
+  let batchSize = 1;
   const fetchPostings = (index: number): Promise<Array<Buffer | undefined>> => {
     const m = order[index]!;
     let p = prefetched.get(m.id);
     if (!p) {
       const batch: Array<{ blockId: number; terms: string[] }> = [];
-      for (let i = index; i < order.length && batch.length < PREFETCH_BLOCKS; i++) {
+      const limit = batchSize;
+      batchSize = Math.min(PREFETCH_BLOCKS, batchSize * 2);
+      for (let i = index; i < order.length && batch.length < limit; i++) {
         const b = order[i]!;
         if (prefetched.has(b.id)) break;
         const f = plan(b).flat;
