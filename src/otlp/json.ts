@@ -520,8 +520,9 @@ export function parseOtlpJsonBody(body: string | Uint8Array): unknown {
   return parseJsonExact(bodyText(body));
 }
 
-function encodeValue(type: protobuf.Type, value: unknown, exact: boolean): Uint8Array {
-  const w = new ProtoWriter();
+function encodeValue(type: protobuf.Type, value: unknown, exact: boolean, sizeHint = 4096): Uint8Array {
+  // Protobuf is typically under half the size of the same OTLP/JSON: start there, grow if not.
+  const w = new ProtoWriter(Math.max(1024, sizeHint));
   pathStack.length = 0;
   exactParsing = exact;
   try {
@@ -556,11 +557,12 @@ export function otlpJsonToProtobuf(body: string | Uint8Array, signal: OtlpSignal
     value = parseJsonExactSlow(text, err as Error);
     return encodeValue(type, value, true);
   }
+  const sizeHint = text.length >> 1;
   try {
-    return encodeValue(type, value, false);
+    return encodeValue(type, value, false, sizeHint);
   } catch (err) {
     if (!(err instanceof NeedsExactParse)) throw err;
-    return encodeValue(type, parseJsonExactSlow(text), true);
+    return encodeValue(type, parseJsonExactSlow(text), true, sizeHint);
   }
 }
 
