@@ -45,6 +45,8 @@ export interface BlockMeta {
   /** Shards whose data here was replaced by a restore: invisible. */
   excludedShards: number[];
   bloom: Uint8Array;
+  /** Probes of the bloom filter (absent in blocks written before it was recorded: 11). */
+  bloomProbes?: number;
   spanTags: Record<string, TagValue[]>;
   resourceTags: Record<string, TagValue[]>;
   services: string[];
@@ -266,8 +268,8 @@ function postTerm(map: Map<string, number[]>, term: string, ordinal: number): vo
 }
 
 /**
- * Builds one block from the head traces of one tenant. `olderMayHave` says whether an older block
- * of this tenant may hold the trace (so the new part is flagged split).
+ * Builds one block from the head traces of one tenant. `olderHas` says whether an older block of
+ * this tenant holds the trace (so the new part is flagged split).
  */
 export async function buildBlock(
   id: number,
@@ -275,7 +277,7 @@ export async function buildBlock(
   traces: HeadTrace[],
   ingest: { minMs: number; maxMs: number },
   limits: BlockLimits,
-  olderMayHave: (traceId: Uint8Array) => boolean,
+  olderHas: (traceId: Uint8Array) => boolean,
 ): Promise<BuiltBlock> {
   if (traces.length === 0) throw new Error('buildBlock: no traces');
   const sorted = traces.slice().sort((a, b) => compareTraces(a.startNs, a.traceId, b.startNs, b.traceId));
@@ -311,7 +313,7 @@ export async function buildBlock(
     const length = sized[ordinal]!.total;
     if (writeTrace(sized[ordinal]!, dataBuf, offset) !== offset + length) throw new Error('buildBlock: record size mismatch');
     let flags = 0;
-    if (olderMayHave(t.traceId)) {
+    if (olderHas(t.traceId)) {
       flags |= FLAG_SPLIT;
       split.push(ordinal);
     }
@@ -357,7 +359,7 @@ export async function buildBlock(
     maxEndNs,
     minIngestMs: ingest.minMs, maxIngestMs: ingest.maxMs,
     traceCount: sorted.length, spanCount, dataBytes: offset + dir.length,
-    unindexedKeys: [...spanEmit.unindexed, ...resourceEmit.unindexed], excludedShards: [], bloom: bloom.bits,
+    unindexedKeys: [...spanEmit.unindexed, ...resourceEmit.unindexed], excludedShards: [], bloom: bloom.bits, bloomProbes: bloom.probes,
     spanTags: spanEmit.tags, resourceTags: resourceEmit.tags,
     services: [...services.keys()], operations: ops,
   };

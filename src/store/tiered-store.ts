@@ -171,7 +171,7 @@ export class TieredStore implements Store {
 
   private addBlock(meta: BlockMeta): void {
     this.blocks.set(meta.id, meta);
-    this.blooms.set(meta.id, new Bloom(meta.bloom));
+    this.blooms.set(meta.id, new Bloom(meta.bloom, meta.bloomProbes ?? 11));
     if (meta.id >= this.nextBlockId) this.nextBlockId = meta.id + 1;
   }
 
@@ -339,9 +339,9 @@ export class TieredStore implements Store {
     for (const [tenant, traces] of head.tenants) {
       if (traces.size === 0) continue;
       const id = this.nextBlockId++;
-      const older = [...this.blocks.values()].filter((m) => m.tenant === tenant).map((m) => this.blooms.get(m.id)!);
+      const inOlder = await this.tracesInBlocks(tenant, traces.values());
       const b = await buildBlock(id, tenant, [...traces.values()], { minMs: head.minIngestMs, maxMs: head.maxIngestMs }, this.cfg.blockLimits,
-        (traceId) => older.some((bl) => bl.mayHave(traceId)));
+        (traceId) => inOlder.has(idKey(traceId)));
       await this.writeFileDurably(path.join(this.blocksDir, `${id}.dat`), b.data);
       await this.writeFileDurably(path.join(this.blocksDir, `${id}.dir`), [b.dir]);
       for (let ord = 0; ord < b.meta.traceCount; ord++) {
@@ -362,6 +362,29 @@ export class TieredStore implements Store {
     this.frozen = null;
     this.traceCache.clear();
     await this.wal.deleteUpTo(walSeq);
+  }
+
+  /**
+   * Which of these traces an existing block of the tenant holds: Bloom filters first, then one
+   * LevelDB lookup for the positives, so a false positive never marks a trace split (split
+   * traces are never pruned by search, so every false one costs every query).
+   */
+  private async tracesInBlocks(tenant: string, traces: Iterable<{ traceId: Uint8Array }>): Promise<Set<string>> {
+    const blocks = [...this.blocks.values()].filter((m) => m.tenant === tenant);
+    const keys: Buffer[] = [];
+    const owners: string[] = [];
+    for (const t of traces) {
+      for (const m of blocks) {
+        if (!this.blooms.get(m.id)!.mayHave(t.traceId)) continue;
+        keys.push(traceKey(tenant, t.traceId, m.id));
+        owners.push(idKey(t.traceId));
+      }
+    }
+    const found = new Set<string>();
+    if (keys.length === 0) return found;
+    const values = await this.db.getMany(keys);
+    values.forEach((v, i) => { if (v) found.add(owners[i]!); });
+    return found;
   }
 
   private async writeFileDurably(file: string, chunks: Uint8Array[]): Promise<void> {
