@@ -265,6 +265,17 @@ export function runScenario(opts: ScenarioOptions): ScenarioReport {
   for (let t = stepMs; t <= endMs; t += stepMs) {
     net.runUntil(t);
     for (const m of members) if (m.core) maxHealth = Math.max(maxHealth, m.core.healthScore());
+    // An observer that never saw a member leave or die learns of its restart without any event
+    // (alive stays alive at a higher incarnation), so joins also complete on the observer's state.
+    for (const inc of [...incidents.values()]) {
+      if (inc.kind !== 'join') continue;
+      const subject = byName.get(inc.member)!;
+      const incarnation = subject.core?.incarnation ?? Infinity;
+      for (const o of [...inc.pending]) {
+        const seen = byName.get(o)?.core?.member(inc.member);
+        if (seen && seen.status === 'alive' && seen.incarnation >= incarnation) finish(inc, o);
+      }
+    }
     if (healCheckFrom !== undefined && partitionHealMs === undefined && allAgreeAlive(members)) partitionHealMs = net.now - healCheckFrom;
     if (t % 60_000 === 0) opts.progress?.(t / 1000);
   }
