@@ -7,12 +7,34 @@ export {
   otlpJsonToProtobuf,
   parseOtlpJsonBody,
   jsonValueToProtobuf,
-  tracesDataToOtlpJson,
-  tracesDataToTempoJson,
   MAX_JSON_MESSAGE_DEPTH,
   type OtlpSignal,
-  type OtlpJsonOptions,
 } from './json.js';
+export {
+  decodeTracesData,
+  wrapAsField1,
+  WireError,
+  type AnyValue,
+  type KeyValue,
+  type DecodedResource,
+  type DecodedEntityRef,
+  type DecodedScope,
+  type DecodedEvent,
+  type DecodedLink,
+  type DecodedSpan,
+  type DecodedScopeSpans,
+  type DecodedResourceSpans,
+} from './decode.js';
+export {
+  tracesDataToOtlpJson,
+  tracesDataToTempoJson,
+  resourceSpansJson,
+  anyValueJson,
+  keyValueJson,
+  JAEGER_OTLP_JSON,
+  TEMPO_OTLP_JSON,
+  type OtlpJsonOptions,
+} from './render.js';
 export { JsonNumberText, parseJsonExact, MAX_JSON_DEPTH } from './json-parse.js';
 export {
   GrpcCode,

@@ -1,5 +1,5 @@
 /**
- * OTLP/JSON ⇄ protobuf, per https://opentelemetry.io/docs/specs/otlp/#json-protobuf-encoding
+ * OTLP/JSON → protobuf, per https://opentelemetry.io/docs/specs/otlp/#json-protobuf-encoding
  *
  * JSON → protobuf (ingest): a schema-driven encoder over the vendored .proto files.
  *  - traceId / spanId / parentSpanId are hex (not base64); every other bytes field is base64
@@ -12,17 +12,7 @@
  *  - errors throw OtlpDecodeError naming the JSON path, e.g.
  *    "resourceSpans[0].scopeSpans[0].spans[3].startTimeUnixNano: not an integer: "12.5"".
  *
- * protobuf → JSON (queries): protobufjs decode + toObject, then ids re-encoded:
- *  - tracesDataToOtlpJson(bytes, { ids: 'hex' }) is OTLP/JSON exactly (hex ids, int64 as decimal
- *    strings, enums as integers, other bytes base64, NaN/Infinity as strings): Jaeger api_v3.
- *  - tracesDataToTempoJson(bytes) is what Tempo's /api/traces/{id} writes. Tempo marshals its
- *    tempopb protos (a copy of OTLP's) with gogo/protobuf jsonpb's default Marshaler
- *    (modules/frontend/combiner/common.go: new(jsonpb.Marshaler).MarshalToString), whose defaults
- *    are: lowerCamelCase JSON names, enums as their NAMES ("SPAN_KIND_SERVER",
- *    "STATUS_CODE_ERROR"), 64-bit integers as decimal strings, every bytes field — ids included —
- *    as standard padded base64 ("traceId": "AAAAAAAAAABguiq7RPE+rg=="), default values omitted.
- *    The v1 body is tempopb.Trace, {"batches": [ResourceSpans...]} (Tempo 1.x/2.x name the field
- *    `batches`; newer Tempo renamed it to `resourceSpans`, which is what the `key` option is for).
+ * protobuf → JSON (queries) is ./render.ts: tracesDataToOtlpJson, tracesDataToTempoJson.
  */
 import protobuf from 'protobufjs';
 import { tryFromBase64, tryFromHex } from './ids.js';
@@ -564,68 +554,4 @@ export function otlpJsonToProtobuf(body: string | Uint8Array, signal: OtlpSignal
     if (!(err instanceof NeedsExactParse)) throw err;
     return encodeValue(type, parseJsonExactSlow(text), true, sizeHint);
   }
-}
-
-// ---------------------------------------------------------------- protobuf → JSON
-
-export interface OtlpJsonOptions {
-  /** 'hex' for OTLP/JSON (Jaeger api_v3); 'base64' for Tempo's gogo-jsonpb JSON. */
-  ids: 'hex' | 'base64';
-  /** 'int' for OTLP/JSON (default); 'name' for Tempo's gogo-jsonpb JSON. */
-  enums?: 'int' | 'name';
-}
-
-type JsonObject = Record<string, unknown>;
-
-function decodeTracesData(bytes: Uint8Array): protobuf.Message {
-  try {
-    return otlpTypes().TracesData.decode(bytes);
-  } catch (err) {
-    throw new OtlpDecodeError(`TracesData: ${(err as Error).message}`);
-  }
-}
-
-function base64ToHex(v: unknown): unknown {
-  return typeof v === 'string' ? Buffer.from(v, 'base64').toString('hex') : v;
-}
-
-function idsToHex(obj: JsonObject): void {
-  for (const key of ID_FIELDS) if (key in obj) obj[key] = base64ToHex(obj[key]);
-}
-
-/**
- * Encoded TracesData (== ExportTraceServiceRequest == Tempo's Trace) → its JSON object:
- * { resourceSpans: [...] }. With { ids: 'hex' } (the default enums: 'int') this is exactly
- * OTLP/JSON.
- */
-export function tracesDataToOtlpJson(bytes: Uint8Array, options: OtlpJsonOptions = { ids: 'hex' }): { resourceSpans: JsonObject[] } {
-  const message = decodeTracesData(bytes);
-  const obj = otlpTypes().TracesData.toObject(message, {
-    longs: String,
-    enums: options.enums === 'name' ? String : Number,
-    bytes: String,
-    defaults: false,
-    json: true,
-  }) as { resourceSpans?: JsonObject[] };
-  const resourceSpans = obj.resourceSpans ?? [];
-  if (options.ids === 'hex') {
-    for (const rs of resourceSpans) {
-      for (const ss of (rs.scopeSpans as JsonObject[] | undefined) ?? []) {
-        for (const span of (ss.spans as JsonObject[] | undefined) ?? []) {
-          idsToHex(span);
-          for (const link of (span.links as JsonObject[] | undefined) ?? []) idsToHex(link);
-        }
-      }
-    }
-  }
-  return { resourceSpans };
-}
-
-/** Tempo's JSON of a trace (GET /api/traces/{id}): {"batches": [...]} in gogo-jsonpb style. */
-export function tracesDataToTempoJson<K extends 'batches' | 'resourceSpans' = 'batches'>(
-  bytes: Uint8Array,
-  key: K = 'batches' as K,
-): Record<K, JsonObject[]> {
-  const resourceSpans = tracesDataToOtlpJson(bytes, { ids: 'base64', enums: 'name' }).resourceSpans;
-  return { [key]: resourceSpans } as Record<K, JsonObject[]>;
 }

@@ -7,6 +7,5 @@ export type { TraceQLQuery, FieldExpr } from './traceql/ast.js';
 export { candidateQuery, requiredTerms, parseLogfmt, type SearchPlan } from './planner.js';
 export { runTempoSearch, collectMatches, type SearchOutcome } from './search.js';
 export { parseTempoSearch, searchResponseJson } from './tempo-search.js';
-export { decodeTracesData } from './decode.js';
 export { QueryError, UnsupportedQueryError, TraceNotFoundError } from './errors.js';
 export { parseTraceIdHex } from './ids.js';

@@ -4,7 +4,7 @@
  * events become logs, the parent becomes a CHILD_OF reference and links FOLLOWS_FROM references,
  * resource attributes other than service.name become process tags.
  */
-import type { AnyValue, DecodedResourceSpans, KeyValue } from './decode.js';
+import type { AnyValue, DecodedResourceSpans, KeyValue } from '../otlp/decode.js';
 import { jaegerTraceIdString, toBase64, toHex } from './ids.js';
 
 export interface JaegerKeyValue {

@@ -11,7 +11,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Store, TraceView } from '../store/types.js';
-import { decodeTracesData } from './decode.js';
+import { decodeTracesData } from '../otlp/decode.js';
 import { QueryError, TraceNotFoundError } from './errors.js';
 import { allParams, intParam, param, queryParams, sortedUnique } from './http-util.js';
 import { parseTraceIdHex, jaegerTraceIdString } from './ids.js';
@@ -21,7 +21,7 @@ import {
 } from './jaeger-search.js';
 import { toJaegerTrace, type JaegerTrace } from './jaeger-model.js';
 import { stringifyJson } from './json.js';
-import { JAEGER_OTLP_JSON, resourceSpansJson } from './otlp-json.js';
+import { JAEGER_OTLP_JSON, resourceSpansJson } from '../otlp/render.js';
 import { clientGone, type ScanBounds } from './search.js';
 
 export interface JaegerApiOptions {

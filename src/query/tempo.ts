@@ -9,11 +9,11 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Store } from '../store/types.js';
-import { decodeTracesData, wrapAsField1 } from './decode.js';
+import { decodeTracesData, wrapAsField1 } from '../otlp/decode.js';
 import { QueryError, TraceNotFoundError } from './errors.js';
 import { intParam, param, queryParams, sortedUnique, wantsProtobuf, type QueryParams } from './http-util.js';
 import { parseTraceIdHex } from './ids.js';
-import { resourceSpansJson, TEMPO_OTLP_JSON } from './otlp-json.js';
+import { resourceSpansJson, TEMPO_OTLP_JSON } from '../otlp/render.js';
 import { clientGone, runTempoSearch, type ScanBounds } from './search.js';
 import { parseTempoSearch, parseTimeRange, searchResponseJson } from './tempo-search.js';
 import { indexedTagValues, intrinsicTagValues, narrowedTagValues, tryParse } from './tempo-tags.js';

@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { encodeSpanBatch } from '../../src/otlp/batch.js';
-import { otlpJsonToProtobuf, tracesDataToOtlpJson, tracesDataToTempoJson } from '../../src/otlp/json.js';
+import { otlpJsonToProtobuf } from '../../src/otlp/json.js';
+import { tracesDataToOtlpJson, tracesDataToTempoJson } from '../../src/otlp/render.js';
 import { validateLogsRequest } from '../../src/otlp/logs.js';
 import { validateMetricsRequest } from '../../src/otlp/metrics.js';
 import { OtlpDecodeError } from '../../src/otlp/model.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { otlpTypes } from '../../src/otlp/index.js';
-import { decodeTracesData, wrapAsField1 } from '../../src/query/decode.js';
-import { resourceSpansJson, JAEGER_OTLP_JSON, TEMPO_OTLP_JSON } from '../../src/query/otlp-json.js';
+import { decodeTracesData, wrapAsField1 } from '../../src/otlp/decode.js';
+import { resourceSpansJson, JAEGER_OTLP_JSON, TEMPO_OTLP_JSON } from '../../src/otlp/render.js';
 import { encodeRequest, richTrace } from './fixtures.js';
 
 /** protobufjs' own rendering of the same bytes, as the reference. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { QueryError } from '../../src/query/errors.js';
-import { decodeTracesData, WireError } from '../../src/query/decode.js';
+import { decodeTracesData, WireError } from '../../src/otlp/decode.js';
 import { parseTraceQL } from '../../src/query/traceql/parser.js';
 import { matchingSpans } from '../../src/query/traceql/evaluate.js';
 import { encodeRequest, richTrace } from './fixtures.js';

@@ -1,16 +1,24 @@
 /**
- * Renders decoded trace data as OTLP/JSON in the two dialects our APIs need:
- * - `jaeger`: OTLP/JSON per the OTLP spec as the collector's pdata marshaler writes it (Jaeger api_v3):
- *   hex trace/span ids, enums as integers.
- * - `tempo`: gogo jsonpb as Tempo's handlers write it: base64 ids, enums by name.
- * Both: lowerCamelCase keys, 64-bit integers as decimal strings, default values omitted.
+ * protobuf → JSON (queries): renders an encoded TracesData (== ExportTraceServiceRequest ==
+ * Tempo's Trace) as OTLP/JSON, over the hand-written decoder in ./decode.ts, in two dialects:
+ * - OTLP/JSON (`{ ids: 'hex', enums: 'int' }`, the default) per
+ *   https://opentelemetry.io/docs/specs/otlp/#json-protobuf-encoding as the collector's pdata
+ *   marshaler writes it: hex trace/span ids, enums as integers, other bytes base64. Jaeger api_v3.
+ * - Tempo (`{ ids: 'base64', enums: 'name' }`): what Tempo's /api/traces/{id} writes. Tempo
+ *   marshals its tempopb protos (a copy of OTLP's) with gogo/protobuf jsonpb's default Marshaler
+ *   (modules/frontend/combiner/common.go: new(jsonpb.Marshaler).MarshalToString): enums by NAME
+ *   ("SPAN_KIND_SERVER"), every bytes field — ids included — as standard padded base64.
+ * Both: lowerCamelCase keys, 64-bit integers as decimal strings, NaN/±Infinity as strings, default
+ * values omitted, except that every span carries a `status` object (`{}` when unset).
  */
-import type { AnyValue, DecodedResourceSpans, DecodedSpan, KeyValue } from './decode.js';
+import { decodeTracesData, type AnyValue, type DecodedEntityRef, type DecodedResourceSpans, type DecodedSpan, type KeyValue } from './decode.js';
 import { toBase64, toHex } from './ids.js';
 
 export interface OtlpJsonOptions {
+  /** 'hex' for OTLP/JSON (Jaeger api_v3); 'base64' for Tempo's gogo-jsonpb JSON. */
   ids: 'hex' | 'base64';
-  enums: 'int' | 'name';
+  /** 'int' for OTLP/JSON (the default); 'name' for Tempo's gogo-jsonpb JSON. */
+  enums?: 'int' | 'name';
 }
 
 export const JAEGER_OTLP_JSON: OtlpJsonOptions = { ids: 'hex', enums: 'int' };
@@ -101,6 +109,15 @@ function spanJson(s: DecodedSpan, o: OtlpJsonOptions): Json {
   return out;
 }
 
+function entityRefJson(e: DecodedEntityRef): Json {
+  const out: Json = {};
+  setIf(out, 'schemaUrl', e.schemaUrl, e.schemaUrl !== '');
+  setIf(out, 'type', e.type, e.type !== '');
+  setIf(out, 'idKeys', e.idKeys, e.idKeys.length > 0);
+  setIf(out, 'descriptionKeys', e.descriptionKeys, e.descriptionKeys.length > 0);
+  return out;
+}
+
 /** The `resourceSpans` array of a TracesData as OTLP/JSON. */
 export function resourceSpansJson(data: DecodedResourceSpans[], o: OtlpJsonOptions): Json[] {
   return data.map((rs) => {
@@ -109,6 +126,7 @@ export function resourceSpansJson(data: DecodedResourceSpans[], o: OtlpJsonOptio
       const r: Json = {};
       setIf(r, 'attributes', rs.resource.attributes.map(keyValueJson), rs.resource.attributes.length > 0);
       setIf(r, 'droppedAttributesCount', rs.resource.droppedAttributesCount, rs.resource.droppedAttributesCount !== 0);
+      setIf(r, 'entityRefs', rs.resource.entityRefs.map(entityRefJson), rs.resource.entityRefs.length > 0);
       out.resource = r;
     }
     setIf(
@@ -133,4 +151,23 @@ export function resourceSpansJson(data: DecodedResourceSpans[], o: OtlpJsonOptio
     setIf(out, 'schemaUrl', rs.schemaUrl, rs.schemaUrl !== '');
     return out;
   });
+}
+
+/**
+ * Encoded TracesData → its JSON object { resourceSpans: [...] }. With the default options this is
+ * exactly OTLP/JSON. Throws WireError (an OtlpDecodeError) on malformed bytes.
+ */
+export function tracesDataToOtlpJson(bytes: Uint8Array, options: OtlpJsonOptions = JAEGER_OTLP_JSON): { resourceSpans: Json[] } {
+  return { resourceSpans: resourceSpansJson(decodeTracesData(bytes), options) };
+}
+
+/**
+ * Tempo's JSON of a trace (GET /api/traces/{id}): tempopb.Trace, {"batches": [...]} (Tempo 1.x/2.x
+ * name the field `batches`; newer Tempo renamed it to `resourceSpans`, which is what `key` is for).
+ */
+export function tracesDataToTempoJson<K extends 'batches' | 'resourceSpans' = 'batches'>(
+  bytes: Uint8Array,
+  key: K = 'batches' as K,
+): Record<K, Json[]> {
+  return { [key]: resourceSpansJson(decodeTracesData(bytes), TEMPO_OTLP_JSON) } as Record<K, Json[]>;
 }
