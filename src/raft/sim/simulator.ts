@@ -71,12 +71,15 @@ interface SimNode {
   reads: { ctx: string; index: number }[];
   wasLeaderInTerm: number;
   placementRetries: number;
+  /** A Ready whose fsync is still running: the core keeps stepping, nothing of it is sent yet. */
+  pendingReady: Ready | null;
 }
 
 type SimEvent =
   | { time: number; seq: number; kind: 'tick'; node: NodeId; incarnation: number }
   | { time: number; seq: number; kind: 'deliver'; msg: Message }
-  | { time: number; seq: number; kind: 'action' };
+  | { time: number; seq: number; kind: 'action' }
+  | { time: number; seq: number; kind: 'synced'; node: NodeId; incarnation: number };
 
 interface Proposal {
   node: NodeId;
@@ -113,6 +116,8 @@ export class Simulation {
   private maxDelayMs: number;
   private readonly maxSizePerMsg: number;
   private readonly maxInflightMsgs: number;
+  /** fsync latency bound; 0 means the host finishes each Ready at once. */
+  private readonly diskLatencyMs: number;
   private faultsActive = true;
   private readonly profile: SimProfile;
   private readonly actionWeights: { action: () => void; weight: number }[];
@@ -144,6 +149,7 @@ export class Simulation {
     this.maxDelayMs = this.pick([3, 10, 30]);
     this.maxSizePerMsg = this.pick([1, 256, 64 << 10]); // 1 byte: one entry per append
     this.maxInflightMsgs = this.pick([1, 4, 64]);
+    this.diskLatencyMs = this.pick([0, 0, 2, 8]);
     this.profile = opts.profile ?? (this.chance(0.2) ? 'membership' : 'swarm');
     this.actionWeights = this.chooseActionWeights();
     if (this.profile === 'membership') {
@@ -174,11 +180,18 @@ export class Simulation {
     return xs[this.int(0, xs.length)]!;
   }
 
-  private schedule(ev: { kind: 'action' } | { kind: 'tick'; node: NodeId; incarnation: number } | { kind: 'deliver'; msg: Message }, delay: number): void {
+  private schedule(
+    ev:
+      | { kind: 'action' }
+      | { kind: 'tick' | 'synced'; node: NodeId; incarnation: number }
+      | { kind: 'deliver'; msg: Message },
+    delay: number,
+  ): void {
     const time = this.now + delay;
     const seq = this.seqCounter++;
     let event: SimEvent;
     if (ev.kind === 'tick') event = { kind: 'tick', node: ev.node, incarnation: ev.incarnation, time, seq };
+    else if (ev.kind === 'synced') event = { kind: 'synced', node: ev.node, incarnation: ev.incarnation, time, seq };
     else if (ev.kind === 'deliver') event = { kind: 'deliver', msg: ev.msg, time, seq };
     else event = { kind: 'action', time, seq };
     this.events.push(event);
@@ -215,6 +228,7 @@ export class Simulation {
       reads: [],
       wasLeaderInTerm: -1,
       placementRetries: 0,
+      pendingReady: null,
     };
     node.core = this.newCore(node, initial ? peers : []);
     this.nodes.set(id, node);
@@ -274,10 +288,17 @@ export class Simulation {
   /** Process every Ready of `node`: persist, send, apply, answer reads, advance. */
   private drain(node: SimNode): void {
     const core = node.core!;
-    for (let guard = 0; core.hasReady(); guard++) {
+    for (let guard = 0; !node.pendingReady && core.hasReady(); guard++) {
       if (guard > 10_000) throw new Error(`sim: ${node.id} produced Readys without end`);
-      this.handleReady(node, core, core.ready());
-      core.advance();
+      const rd = core.ready();
+      this.persist(node, rd);
+      if (this.diskLatencyMs > 0 && rd.mustSync) {
+        // A slow fsync: messages, applies and advance() wait for it while steps keep arriving.
+        node.pendingReady = rd;
+        this.schedule({ kind: 'synced', node: node.id, incarnation: node.incarnation }, this.int(1, this.diskLatencyMs + 1));
+        break;
+      }
+      this.complete(node, core, rd);
     }
     this.serveReads(node);
     this.checker.afterStep(node.id, core);
@@ -312,21 +333,26 @@ export class Simulation {
     }
   }
 
-  private handleReady(node: SimNode, core: RaftCore, rd: Ready): void {
+  /** Write a Ready to the disk (not yet synced). */
+  private persist(node: SimNode, rd: Ready): void {
     const disk = node.disk;
-    if (rd.snapshot) {
-      disk.saveSnapshotNow(rd.snapshot);
-      node.sm.restore(rd.snapshot);
-      node.sm.ops.forEach((op, k) => this.checker.onStateMachineOp(node.id, k, op));
-      this.trace(`${node.id} installed snapshot @${rd.snapshot.meta.index}`);
-    }
+    if (rd.snapshot) disk.saveSnapshotNow(rd.snapshot);
     if (rd.entries.length > 0) {
       disk.append(rd.entries);
       this.checker.onPersist(node.id, rd.entries, (i) => disk.term(i));
     }
     if (rd.hardState) disk.setHardState(rd.hardState);
-    if (rd.mustSync) disk.syncNow();
+  }
+
+  /** fsync done: send, apply, answer reads, advance. */
+  private complete(node: SimNode, core: RaftCore, rd: Ready): void {
+    if (rd.mustSync) node.disk.syncNow();
     for (const m of rd.messages) this.send(node, m);
+    if (rd.snapshot) {
+      node.sm.restore(rd.snapshot);
+      node.sm.ops.forEach((op, k) => this.checker.onStateMachineOp(node.id, k, op));
+      this.trace(`${node.id} installed snapshot @${rd.snapshot.meta.index}`);
+    }
     for (const e of rd.committedEntries) {
       this.checker.onApply(node.id, e);
       const op = node.sm.apply(e);
@@ -342,7 +368,7 @@ export class Simulation {
       }
     }
     for (const rs of rd.readStates) node.reads.push({ ctx: rs.context, index: rs.index });
-    void core;
+    core.advance();
   }
 
   private serveReads(node: SimNode): void {
@@ -410,6 +436,15 @@ export class Simulation {
         if (this.blocked.has(`${m.from}>${m.to}`)) return;
         this.opts.trace?.(`t=${this.now} ${describe(m)}`);
         node.core.step(m);
+        this.drain(node);
+        return;
+      }
+      case 'synced': {
+        const node = this.nodes.get(ev.node)!;
+        if (!node.core || node.incarnation !== ev.incarnation || !node.pendingReady) return;
+        const rd = node.pendingReady;
+        node.pendingReady = null;
+        this.complete(node, node.core, rd);
         this.drain(node);
         return;
       }
@@ -536,6 +571,7 @@ export class Simulation {
     node.disk.crash();
     node.core = null;
     node.reads = [];
+    node.pendingReady = null;
     node.incarnation++;
     this.stats.crashes++;
     // The client waiting on this node never learns the outcome: the proposal is indeterminate.
