@@ -39,6 +39,7 @@ const sizes = values.sizes!.split(',').map(Number);
 const concurrencies = values.concurrency!.split(',').map(Number);
 const systems = values.systems!.split(',') as ('ours' | 'etcd')[];
 const repeat = Math.max(1, Number(values.repeat));
+const startedAt = new Date();
 
 interface Cell {
   system: 'ours' | 'etcd';
@@ -234,7 +235,7 @@ function report(cells: Cell[], fsync: { p50ms: number }, etcd: string | null): s
   const command = `npm run bench:raft${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`;
   lines.push('# Raft benchmark: otlp-store Raft KV vs etcd', '');
   lines.push(`- Command: \`${command}\``);
-  lines.push(`- Date: ${new Date().toISOString()}`);
+  lines.push(`- Date: ${startedAt.toISOString()} to ${new Date().toISOString()}`);
   lines.push(`- Machine: nproc ${os.cpus().length}, memory ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ${os.cpus()[0]?.model ?? 'unknown CPU'}; Node ${process.version}`);
   lines.push(`- Disk: fdatasync of a 4 KiB append, p50 ${fsync.p50ms.toFixed(2)} ms (data dirs under ${os.tmpdir()})`);
   lines.push(`- etcd: ${etcd ?? 'not installed'} (Debian etcd-server), v3 JSON gateway \`POST /v3/kv/put\`, base64 key/value, keep-alive HTTP, requests sent to the leader`);
