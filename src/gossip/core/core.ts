@@ -38,7 +38,7 @@ interface AckHandler {
 }
 
 interface PendingStream {
-  onReply: (bytes: Uint8Array | null) => void;
+  onReply: (bytes: Uint8Array | null, refused: boolean) => void;
   timer: TimerHandle;
 }
 
@@ -274,8 +274,12 @@ export class GossipCore {
     }
   }
 
-  /** Delivers the outcome of a StreamRequest: the reply bytes, or null on failure/timeout. */
-  streamReply(id: number, bytes: Uint8Array | null, nowMs: number): void {
+  /**
+   * Delivers the outcome of a StreamRequest: the reply bytes, or null on failure/timeout. `refused`
+   * says the connection was actively refused (nothing listens there any more), which unlike a
+   * timeout is conclusive about the target.
+   */
+  streamReply(id: number, bytes: Uint8Array | null, nowMs: number, refused = false): void {
     this.advance(nowMs);
     const pending = this.pendingStreams.get(id);
     if (!pending) return; // already timed out
@@ -289,7 +293,7 @@ export class GossipCore {
       }
     }
     if (this.stopped) return;
-    pending.onReply(bytes);
+    pending.onReply(bytes, refused && bytes === null);
   }
 
   takePackets(): OutPacket[] {
@@ -403,15 +407,16 @@ export class GossipCore {
     this.outPackets.push({ to, bytes });
   }
 
-  private sendStream(to: string, bytes: Uint8Array, timeoutMs: number, onReply: (b: Uint8Array | null) => void): void {
+  private sendStream(to: string, bytes: Uint8Array, timeoutMs: number,
+    onReply: (b: Uint8Array | null, refused: boolean) => void): void {
     const id = ++this.streamSeq;
     if (this.pendingStreams.size >= MAX_OUTBOX) {
       this.stats.droppedOutbox++;
-      onReply(null);
+      onReply(null, false);
       return;
     }
     const timer = this.timers.schedule(this.now + timeoutMs, () => {
-      if (this.pendingStreams.delete(id)) onReply(null);
+      if (this.pendingStreams.delete(id)) onReply(null, false);
     });
     this.pendingStreams.set(id, { onReply, timer });
     this.stats.streamsOut++;
@@ -533,8 +538,17 @@ export class GossipCore {
     if (this.config.tcpFallbackPing && deadline > this.now) {
       const ping: PingMsg = { type: MsgType.Ping, seq: probe.seq, target: target.name, source: this.self.name,
         sourceAddr: this.self.addr };
-      this.sendStream(target.addr, frameStream(ping), deadline - this.now, (reply) => {
-        if (reply === null) return;
+      this.sendStream(target.addr, frameStream(ping), deadline - this.now, (reply, refused) => {
+        if (reply === null) {
+          // The direct ping already went unanswered and now the target's port refuses connections:
+          // no process is there. Waiting out the rest of the interval for indirect acks that cannot
+          // come only delays the suspicion (memberlist waits; on a LAN this is about 0.5 s per probe).
+          if (refused && !probe.done) {
+            this.stats.probesRefused++;
+            this.probeFinish(probe, true);
+          }
+          return;
+        }
         try {
           const msg = decodeStream(reply);
           if (msg.type === MsgType.Ack && msg.seq === probe.seq) probe.tcpOk = true;
@@ -546,7 +560,8 @@ export class GossipCore {
     }
   }
 
-  private probeFinish(probe: Probe): void {
+  /** `conclusive`: ended early on a refused connection, so missing nacks say nothing about us. */
+  private probeFinish(probe: Probe, conclusive = false): void {
     if (probe.done || this.stopped) return;
     probe.done = true;
     this.ackHandlers.get(probe.seq)?.expiry.cancel();
@@ -556,9 +571,11 @@ export class GossipCore {
       probe.onDone?.(true);
       return;
     }
-    // Lifeguard: missing nacks mean *we* may be the problem, so our health score rises.
-    if (probe.expectedNacks > 0) this.awareness.applyDelta(Math.max(0, probe.expectedNacks - probe.nacks));
-    else this.awareness.applyDelta(1);
+    // Lifeguard: missing nacks mean *we* may be the problem, so our health score rises. A refused
+    // connection is an answer from the target's host, so it says we are fine.
+    if (conclusive) { /* no change */ } else if (probe.expectedNacks > 0) {
+      this.awareness.applyDelta(Math.max(0, probe.expectedNacks - probe.nacks));
+    } else this.awareness.applyDelta(1);
     const target = this.members.get(probe.target);
     if (target && !this.leaving) {
       this.suspectNode({ type: MsgType.Suspect, incarnation: target.incarnation, node: target.name, from: this.self.name });
@@ -715,6 +732,8 @@ export class GossipCore {
       return;
     }
     this.queueBroadcast(m.name, msg);
+    // Our own accusation goes out now rather than at the next gossip tick (up to 200 ms later):
+    // other members' suspicion clocks, and so the whole detection, start when they hear it.
     m.incarnation = msg.incarnation;
     m.status = 'suspect';
     m.stateChangeMs = this.now;
@@ -728,6 +747,7 @@ export class GossipCore {
     this.stats.suspicionsStarted++;
     this.armSuspicionTimer(m);
     this.emit('suspect', m);
+    if (msg.from === this.self.name) this.gossipRound(false);
   }
 
   private armSuspicionTimer(m: MemberState): void {
@@ -744,6 +764,7 @@ export class GossipCore {
       }
       this.stats.deathsDeclared++;
       this.deadNode({ type: MsgType.Dead, incarnation: m.incarnation, node: m.name, from: this.self.name });
+      this.gossipRound(false); // send our conviction now, not at the next gossip tick
     });
   }
 

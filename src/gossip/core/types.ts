@@ -48,6 +48,8 @@ export interface GossipStats {
   refutations: number;
   suspicionsStarted: number;
   suspicionVerifications: number;
+  /** Probes ended early because the target refused the TCP ping (nothing listens there). */
+  probesRefused: number;
   deathsDeclared: number;
   addressConflicts: number;
   refusedMembers: number;
@@ -60,7 +62,7 @@ export function emptyStats(): GossipStats {
   return {
     packetsOut: 0, bytesOut: 0, packetsIn: 0, bytesIn: 0, streamsOut: 0, streamBytesOut: 0, streamsIn: 0,
     streamBytesIn: 0, malformed: 0, oversized: 0, unknownMessages: 0, misdirected: 0, refutations: 0,
-    suspicionsStarted: 0, suspicionVerifications: 0, deathsDeclared: 0, addressConflicts: 0, refusedMembers: 0, prunedBroadcasts: 0,
+    suspicionsStarted: 0, suspicionVerifications: 0, probesRefused: 0, deathsDeclared: 0, addressConflicts: 0, refusedMembers: 0, prunedBroadcasts: 0,
     droppedEvents: 0, droppedOutbox: 0,
   };
 }

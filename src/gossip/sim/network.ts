@@ -23,7 +23,7 @@ export interface SimNetworkOptions {
 type SimEvent =
   | { kind: 'packet'; to: number; from: string; bytes: Uint8Array; gen: number }
   | { kind: 'stream'; to: number; fromNode: number; fromGen: number; id: number; bytes: Uint8Array; gen: number }
-  | { kind: 'reply'; to: number; id: number; bytes: Uint8Array | null; gen: number }
+  | { kind: 'reply'; to: number; id: number; bytes: Uint8Array | null; gen: number; refused?: boolean }
   | { kind: 'wake'; node: number; gen: number }
   | { kind: 'stallEnd'; node: number; gen: number }
   | { kind: 'action'; fn: () => void };
@@ -223,7 +223,7 @@ export class SimNetwork {
         return;
       }
       case 'reply':
-        core.streamReply(ev.id, ev.bytes, this.now);
+        core.streamReply(ev.id, ev.bytes, this.now, ev.refused === true);
         return;
       default:
         throw new Error(`cannot deliver ${ev.kind}`);
@@ -246,7 +246,8 @@ export class SimNetwork {
       const target = this.members[to]!;
       if (!target.up) {
         // Connection refused arrives after one round trip.
-        this.push(this.now + 2 * this.oneWayDelay(), { kind: 'reply', to: m.index, id: s.id, bytes: null, gen: m.gen });
+        this.push(this.now + 2 * this.oneWayDelay(), { kind: 'reply', to: m.index, id: s.id, bytes: null, gen: m.gen,
+          refused: true });
         continue;
       }
       const arrive = this.now + this.tcpLeg(1000) + this.tcpLeg(1000) + this.tcpLeg(200);

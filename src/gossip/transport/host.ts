@@ -238,12 +238,13 @@ export class GossipHost extends EventEmitter {
   private openStream(id: number, to: string, bytes: Uint8Array, timeoutMs: number): void {
     const core = this.requireCore();
     let settled = false;
+    let refused = false;
     const settle = (reply: Buffer | null): void => {
       if (settled) return;
       settled = true;
       socket.destroy();
       if (this.closed) return;
-      core.streamReply(id, reply, this.now());
+      core.streamReply(id, reply, this.now(), refused);
       this.pump();
     };
     let target;
@@ -257,6 +258,8 @@ export class GossipHost extends EventEmitter {
     this.openSockets.add(socket);
     socket.once('close', () => this.openSockets.delete(socket));
     socket.setTimeout(timeoutMs, () => settle(null));
+    // Registered before readFrame's own error listener, so settle() sees the flag.
+    socket.once('error', (err: NodeJS.ErrnoException) => { refused = err.code === 'ECONNREFUSED'; });
     socket.once('connect', () => socket.write(frame(bytes)));
     readFrame(socket, core.config.maxStreamBytes, settle);
   }
