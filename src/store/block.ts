@@ -98,9 +98,16 @@ function writeDirEntry(dir: Buffer, ordinal: number, e: DirEntry): void {
 
 const textEncoder = new TextEncoder();
 
+const tenantBytesCache = new Map<string, Uint8Array>();
+const MAX_CACHED_TENANTS = 4096;
+
+/** UTF-8 of a tenant id, cached: a seal builds one key per trace and tenants are few. */
 export function tenantBytes(tenant: string): Uint8Array {
-  const b = textEncoder.encode(tenant);
+  let b = tenantBytesCache.get(tenant);
+  if (b) return b;
+  b = textEncoder.encode(tenant);
   if (b.length === 0 || b.length > 255) throw new RangeError(`tenant id must be 1..255 bytes, got ${b.length}`);
+  if (tenantBytesCache.size < MAX_CACHED_TENANTS) tenantBytesCache.set(tenant, b);
   return b;
 }
 
@@ -116,10 +123,13 @@ export function traceKeyPrefix(tenant: string, traceId: Uint8Array): Buffer {
 }
 
 export function traceKey(tenant: string, traceId: Uint8Array, blockId: number): Buffer {
-  const p = traceKeyPrefix(tenant, traceId);
-  const k = Buffer.allocUnsafe(p.length + 4);
-  k.set(p, 0);
-  k.writeUInt32BE(blockId, p.length);
+  const t = tenantBytes(tenant);
+  const k = Buffer.allocUnsafe(2 + t.length + traceId.length + 4);
+  k[0] = 0x54;
+  k[1] = t.length;
+  k.set(t, 2);
+  k.set(traceId, 2 + t.length);
+  k.writeUInt32BE(blockId, 2 + t.length + traceId.length);
   return k;
 }
 
