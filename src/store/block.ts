@@ -311,7 +311,7 @@ export async function buildBlock(
   let dataBytes = 0;
   for (let ordinal = 0; ordinal < sorted.length; ordinal++) {
     if (ordinal % YIELD_EVERY_TRACES === YIELD_EVERY_TRACES - 1) await yieldToWriters();
-    const parts = (partsOf[ordinal] = [...sorted[ordinal]!.spans.values()]);
+    const parts = (partsOf[ordinal] = sorted[ordinal]!.spans); // frozen: never changes again
     sized[ordinal] = sizeTrace(groupParts(parts, true)); // unique by span id already
     dataBytes += sized[ordinal]!.total;
   }

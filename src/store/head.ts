@@ -9,12 +9,29 @@ import { idKey, type SpanPart } from './trace-merge.js';
 export interface HeadTrace {
   traceId: Uint8Array;
   shard: number;
-  spans: Map<string, SpanPart>; // by span id
+  /** Unique by span id. Most traces are small: a linear id check beats a map and a hex key per span. */
+  spans: SpanPart[];
+  /** Span ids (hex) once the trace outgrows the linear check. */
+  index?: Set<string>;
   startNs: bigint;
   endNs: bigint;
   /** Memo for search: some block with id ≤ blocksCheckedUpTo may hold this trace (Bloom). */
   maybeInBlocks?: boolean;
   blocksCheckedUpTo?: number;
+}
+
+const LINEAR_SPANS = 32;
+
+function sameId(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function hasSpan(t: HeadTrace, spanId: Uint8Array): boolean {
+  if (t.index) return t.index.has(idKey(spanId));
+  for (const p of t.spans) if (sameId(p.rec.spanId, spanId)) return true;
+  return false;
 }
 
 /** Rough cost in memory of a span beyond its bytes: the record, its attributes, map entries. */
@@ -45,16 +62,17 @@ export class Head {
       const tk = idKey(rec.traceId);
       let t = tk === lastKey ? lastTrace : traces.get(tk);
       if (!t) {
-        t = { traceId: rec.traceId, shard: shardOf(rec.traceId, this.shards), spans: new Map(), startNs: rec.startTimeUnixNano, endNs: rec.endTimeUnixNano };
+        t = { traceId: rec.traceId, shard: shardOf(rec.traceId, this.shards), spans: [], startNs: rec.startTimeUnixNano, endNs: rec.endTimeUnixNano };
         traces.set(tk, t);
         this.traceCount++;
       }
       if (tk !== lastKey) changed?.(tk); // once per run of spans of one trace, not per span
       lastKey = tk;
       lastTrace = t;
-      const sk = idKey(rec.spanId);
-      if (t.spans.has(sk)) continue;
-      t.spans.set(sk, { rec, res, scope });
+      if (hasSpan(t, rec.spanId)) continue;
+      t.spans.push({ rec, res, scope });
+      if (t.index) t.index.add(idKey(rec.spanId));
+      else if (t.spans.length > LINEAR_SPANS) t.index = new Set(t.spans.map((p) => idKey(p.rec.spanId)));
       if (rec.startTimeUnixNano < t.startNs) t.startNs = rec.startTimeUnixNano;
       if (rec.endTimeUnixNano > t.endNs) t.endNs = rec.endTimeUnixNano;
       this.bytes += rec.bytes.length + SPAN_OVERHEAD_BYTES + ATTR_OVERHEAD_BYTES * rec.attributes.length;

@@ -64,6 +64,24 @@ describe('store units', () => {
     await expect(openStore(t.dir, { shards: 8 })).rejects.toThrow(/created with 4 shards/);
   });
 
+  it('deduplicates spans of large traces too (past the linear check)', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const store = await openStore(t.dir);
+    cleanups.push(() => store.close());
+    const rng = new Rng(53);
+    const traceId = rng.bytes(16);
+    const spans = Array.from({ length: 50 }, (_, i) => makeSpan({ traceId, spanId: rng.bytes(8), name: `s${i}`, start: BigInt(i + 1), end: BigInt(i + 2) }));
+    const batch = { resources: [makeResource('svc')], scopes: [makeScope('lib')], spans };
+    await store.write('t', { ...batch, spans: spans.slice(0, 40) });
+    await store.write('t', batch);
+    await store.write('t', { ...batch, spans: spans.slice(20) });
+    const bytes = await store.getTrace('t', traceId);
+    const { spanSet } = await import('./helpers.js');
+    expect(spanSet(bytes)).toHaveLength(50);
+    expect(store.stats().spans).toBe(50);
+  });
+
   it('bloom filters never miss an added id', () => {
     const rng = new Rng(52);
     const ids = Array.from({ length: 2000 }, () => rng.bytes(16));
