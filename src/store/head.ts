@@ -53,22 +53,24 @@ export class Head {
     let traces = this.tenants.get(tenant);
     if (!traces) { traces = new Map(); this.tenants.set(tenant, traces); }
     let added = 0;
-    let lastKey = '';
     let lastTrace: HeadTrace | undefined;
     for (const rec of batch.spans) {
       const res = batch.resources[rec.resource];
       const scope = batch.scopes[rec.scope];
       if (!res || !scope) throw new Error(`span refers to resource ${rec.resource} / scope ${rec.scope} outside the batch`);
-      const tk = idKey(rec.traceId);
-      let t = tk === lastKey ? lastTrace : traces.get(tk);
-      if (!t) {
-        t = { traceId: rec.traceId, shard: shardOf(rec.traceId, this.shards), spans: [], startNs: rec.startTimeUnixNano, endNs: rec.endTimeUnixNano };
-        traces.set(tk, t);
-        this.traceCount++;
+      let t: HeadTrace | undefined;
+      if (lastTrace && sameId(lastTrace.traceId, rec.traceId)) t = lastTrace; // spans of a trace usually arrive together
+      else {
+        const tk = idKey(rec.traceId);
+        t = traces.get(tk);
+        if (!t) {
+          t = { traceId: rec.traceId, shard: shardOf(rec.traceId, this.shards), spans: [], startNs: rec.startTimeUnixNano, endNs: rec.endTimeUnixNano };
+          traces.set(tk, t);
+          this.traceCount++;
+        }
+        changed?.(tk); // once per run of spans of one trace, not per span
+        lastTrace = t;
       }
-      if (tk !== lastKey) changed?.(tk); // once per run of spans of one trace, not per span
-      lastKey = tk;
-      lastTrace = t;
       if (hasSpan(t, rec.spanId)) continue;
       t.spans.push({ rec, res, scope });
       if (t.index) t.index.add(idKey(rec.spanId));
