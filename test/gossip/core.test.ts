@@ -109,6 +109,8 @@ class Wire {
   readonly cores = new Map<string, GossipCore>();
   readonly events: { observer: string; e: GossipEvent }[] = [];
   down = new Set<string>();
+  /** Down members whose host refuses TCP connections (a killed process) rather than staying silent. */
+  refusing = new Set<string>();
   now = 0;
 
   add(name: string, overrides: Partial<GossipConfig> = {}): GossipCore {
@@ -145,7 +147,7 @@ class Wire {
         const to = this.cores.get(s.to);
         moved = true;
         const reply = to && !this.down.has(to.name) ? to.handleStream(addr, s.bytes, this.now) : null;
-        core.streamReply(s.id, reply, this.now);
+        core.streamReply(s.id, reply, this.now, reply === null && to !== undefined && this.refusing.has(to.name));
       }
     }
     return moved;
@@ -173,6 +175,31 @@ describe('GossipCore', () => {
     for (const c of cores.slice(0, 3)) expect(c.member('d')?.status).toBe('left');
     expect(w.events.filter(({ e }) => e.type === 'left' && e.member.name === 'd').map(({ observer }) => observer).sort())
       .toEqual(['a', 'b', 'c']);
+  });
+
+  it('a refused TCP ping ends the probe at the direct-ping timeout and does not count against our health', () => {
+    const suspectedAt = (refuse: boolean): { atMs: number; a: GossipCore } => {
+      const w = new Wire();
+      const a = w.add('a');
+      w.add('b').join(['a:1'], 0);
+      w.run(3000);
+      w.down.add('b');
+      if (refuse) w.refusing.add('b');
+      w.run(w.now + 3000);
+      const ev = w.events.find(({ observer, e }) => observer === 'a' && e.type === 'suspect' && e.member.name === 'b');
+      expect(ev).toBeDefined();
+      return { atMs: ev!.e.atMs, a };
+    };
+    const refused = suspectedAt(true);
+    const silent = suspectedAt(false);
+    const { probeIntervalMs, probeTimeoutMs } = refused.a.config;
+    // Same seed, same schedule: only the end of the failing probe differs (10 ms wire steps).
+    expect(silent.atMs - refused.atMs).toBeGreaterThanOrEqual(probeIntervalMs - probeTimeoutMs - 10);
+    expect(silent.atMs - refused.atMs).toBeLessThanOrEqual(probeIntervalMs - probeTimeoutMs + 10);
+    expect(refused.a.stats.probesRefused).toBeGreaterThan(0);
+    expect(silent.a.stats.probesRefused).toBe(0);
+    expect(refused.a.healthScore()).toBe(0);
+    expect(silent.a.healthScore()).toBeGreaterThan(0);
   });
 
   it('a suspected member refutes with a higher incarnation (buddy rule delivers the accusation)', () => {

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { LAN_DEFAULTS } from '../../src/gossip/core/config.js';
+import { suspicionTimeoutMs } from '../../src/gossip/core/suspicion.js';
 import { SCENARIO_DEFAULTS, runScenario, type ScenarioOptions } from '../../src/gossip/sim/scenario.js';
 
 // Deterministic simulations at reduced scale (the 200-member hour is `npm run sim:gossip`, see
@@ -10,9 +12,13 @@ describe('gossip simulation', () => {
     const r = runScenario(base({}));
     expect(r.crashes.count).toBeGreaterThanOrEqual(8);
     expect(r.crashesNeverDetected).toBe(0);
-    // Suspicion minimum at 50 members is 4 * log10(50) * 1 s = 6.8 s; allow probe and spread time on top.
-    expect(r.crashes.medianMs).toBeLessThan(12_000);
-    expect(r.crashes.p99Ms).toBeLessThan(25_000);
+    // Nobody can be declared dead before the minimum suspicion timeout (3 · log10(50) · 1 s = 5.1 s at
+    // the defaults). On top come the wait until someone probes the crashed member, the probe itself
+    // and the spread of the verdict: a few seconds at the median, a few more at the tail.
+    const floorMs = suspicionTimeoutMs(LAN_DEFAULTS.suspicionMult, 50, LAN_DEFAULTS.probeIntervalMs);
+    expect(r.crashes.medianMs).toBeGreaterThan(floorMs);
+    expect(r.crashes.medianMs).toBeLessThan(floorMs + 3_000);
+    expect(r.crashes.p99Ms).toBeLessThan(floorMs + 8_000);
     expect(r.joins.count).toBeGreaterThanOrEqual(16);
     expect(r.joinsIncomplete).toBe(0);
     // Most joins spread by gossip within a second or two; a member that missed every copy (about
@@ -25,6 +31,20 @@ describe('gossip simulation', () => {
     expect(r.falsePositives).toBe(0);
     expect(r.bytesPerMemberPerSec).toBeLessThan(5 * 1024);
     expect(r.malformed).toBe(0);
+  });
+
+  it('5 members without loss: a crash is dead at all others within 5 s at the median (issue 4, default settings)', () => {
+    // The deterministic twin of the real-socket kill -9 test: one churn action a minute, so crashes
+    // never overlap a leave. Floor: the 3 s minimum suspicion timeout plus the 0.5 s direct-ping
+    // timeout (the refused TCP ping ends the probe there) plus the wait until someone probes it.
+    const r = runScenario(base({ nodes: 5, seconds: 1260, loss: 0, churnEverySeconds: 60, seed: 5 }));
+    const floorMs = suspicionTimeoutMs(LAN_DEFAULTS.suspicionMult, 5, LAN_DEFAULTS.probeIntervalMs) + LAN_DEFAULTS.probeTimeoutMs;
+    expect(r.crashes.count).toBeGreaterThanOrEqual(10);
+    expect(r.crashesNeverDetected).toBe(0);
+    expect(r.crashes.medianMs).toBeGreaterThan(floorMs);
+    expect(r.crashes.medianMs).toBeLessThanOrEqual(5_000);
+    expect(r.crashes.maxMs).toBeLessThan(floorMs + 5_000);
+    expect(r.falsePositives).toBe(0);
   });
 
   it('a member whose event loop stalls 2 s out of every 20 s gets nobody else declared dead', () => {

@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { MemberProcess, waitAll } from './proc.js';
 
-// Five real member processes on 127.0.0.1–127.0.0.5 over real UDP and TCP, default (memberlist
-// LAN) settings.
+// Five real member processes on 127.0.0.1–127.0.0.5 over real UDP and TCP, default settings
+// (memberlist's LAN profile with suspicionMult 3).
 describe('gossip over real sockets', () => {
   const procs = new Map<string, MemberProcess>();
   afterAll(async () => {
@@ -28,12 +28,14 @@ describe('gossip over real sockets', () => {
     const n5Port = n5.port;
     const killedAt = Date.now();
     n5.kill('SIGKILL');
+    // Issue 4: every other member sees it dead within 5 s of the kill, at default settings. The floor
+    // is the 3 s minimum suspicion timeout (3 · max(1, log10 5) · 1 s) plus the time until someone
+    // probes n5 and the ~0.5 s direct-ping timeout (the refused TCP ping ends the probe there).
+    // The wait runs longer than 5 s so that a miss reports the measured time, not just "timed out".
     await waitAll(others('n5'), (p) => p.statusOf('n5') === 'dead', 20_000, 'n5 dead');
     const detectMs = Date.now() - killedAt;
-    // Memberlist's defaults put a floor of one probe period plus the 4 s minimum suspicion timeout
-    // (4 · max(1, log10 5) · 1 s) under this; see docs/gossip.md. Measured here, asserted loosely.
     console.log(`kill -9 seen as dead by all 4 others after ${detectMs} ms`);
-    expect(detectMs).toBeLessThan(15_000);
+    expect(detectMs).toBeLessThanOrEqual(5_000);
     const deadIncarnation = n1.view.get('n5')!.incarnation;
 
     // Restart n5 on the same address: it must come back with a higher incarnation.
