@@ -69,6 +69,40 @@ const internWords = new Uint32Array(INTERN_SLOTS * INTERN_WORDS);
 const internLength = new Int32Array(INTERN_SLOTS).fill(-1);
 const internStrings: string[] = new Array<string>(INTERN_SLOTS).fill('');
 
+// How Scanner.checkedMessage checks a field of a message nothing is extracted from.
+const CHECK_STRING = 0;
+const CHECK_BYTES = 1;
+const CHECK_ATTRIBUTES = 2;
+const CHECK_VARINT = 3;
+const CHECK_FIXED64 = 4;
+const CHECK_FIXED32 = 5;
+
+interface FieldChecks {
+  /** The message's place in error paths (e.g. 'events'). */
+  ctx: string;
+  /** `${ctx}.attributes`, built once (not per attribute). */
+  attributesCtx: string;
+  /** Indexed by field number; a missing entry is an unknown field, skipped. */
+  fields: readonly ({ name: string; check: number } | undefined)[];
+}
+
+/** Checks for a message whose fields are numbered 1, 2, 3, ... in the order given. */
+function fieldChecks(ctx: string, fields: [name: string, check: number][]): FieldChecks {
+  return { ctx, attributesCtx: `${ctx}.attributes`, fields: [undefined, ...fields.map(([name, check]) => ({ name, check }))] };
+}
+
+// trace.v1 Span.Event, Span.Link; common.v1 EntityRef (fields in field-number order, from 1).
+const EVENT_CHECKS = fieldChecks('events', [
+  ['time_unix_nano', CHECK_FIXED64], ['name', CHECK_STRING], ['attributes', CHECK_ATTRIBUTES], ['dropped_attributes_count', CHECK_VARINT],
+]);
+const LINK_CHECKS = fieldChecks('links', [
+  ['trace_id', CHECK_BYTES], ['span_id', CHECK_BYTES], ['trace_state', CHECK_STRING], ['attributes', CHECK_ATTRIBUTES],
+  ['dropped_attributes_count', CHECK_VARINT], ['flags', CHECK_FIXED32],
+]);
+const ENTITY_REF_CHECKS = fieldChecks('resource.entity_refs', [
+  ['schema_url', CHECK_STRING], ['type', CHECK_STRING], ['id_keys', CHECK_STRING], ['description_keys', CHECK_STRING],
+]);
+
 /** Node's Buffer has a native latin1Slice (exact for ASCII), missing from its public typings. */
 interface NodeBufferSlices {
   latin1Slice(start: number, end: number): string;
@@ -219,6 +253,12 @@ class Scanner {
     this.pos += n;
   }
 
+  /** Checks and skips a fixed64 (WIRE_I64) or fixed32 (WIRE_I32) field whose value is not needed. */
+  skipFixedField(tag: number, end: number, field: string, wire: typeof WIRE_I64 | typeof WIRE_I32): void {
+    if ((tag & 7) !== wire) this.wrongWire(tag, field, wire);
+    this.skipFixed(end, wire === WIRE_I64 ? 8 : 4, field);
+  }
+
   /** Skips the value of an unknown field of any wire type (groups included, depth-bounded). */
   skip(tag: number, end: number, depth: number): void {
     const wire = tag & 7;
@@ -337,6 +377,12 @@ class Scanner {
   lenField(tag: number, end: number, field: string): number {
     if ((tag & 7) !== WIRE_LEN) this.wrongWire(tag, field, WIRE_LEN);
     return this.lengthEnd(end, field);
+  }
+
+  /** A KeyValue attribute that is validated but not indexed (scope, event and link attributes). */
+  unindexedAttribute(tag: number, end: number, ctx: string): void {
+    const stop = this.lenField(tag, end, 'attributes');
+    this.keyValue(stop, ctx, 0, null);
   }
 
   varintField(tag: number, end: number, field: string): number {
@@ -558,7 +604,7 @@ class Scanner {
           break;
         case 3: {
           const stop = this.lenField(tag, end, 'entity_refs');
-          this.entityRef(stop, 'entity_refs');
+          this.checkedMessage(stop, ENTITY_REF_CHECKS);
           break;
         }
         default:
@@ -592,81 +638,55 @@ class Scanner {
         case 2:
           ref.version = this.stringField(tag, end, 'version', true);
           break;
-        case 3: {
-          const stop = this.lenField(tag, end, 'attributes');
-          this.keyValue(stop, 'scope.attributes', 0, null);
-          break;
-        }
-        case 4:
-          this.varintField(tag, end, 'dropped_attributes_count');
-          break;
-        default:
-          this.skip(tag, end, 0);
-      }
-    }
-    this.ctx = '';
-  }
-
-  // ---- trace.v1 ----
-
-  event(end: number): void {
-    this.ctx = 'events';
-    while (this.pos < end) {
-      const tag = this.tag(end, '');
-      switch (tag >>> 3) {
-        case 1:
-          if ((tag & 7) !== WIRE_I64) this.wrongWire(tag, 'time_unix_nano', WIRE_I64);
-          this.skipFixed(end, 8, 'time_unix_nano');
-          break;
-        case 2:
-          this.stringField(tag, end, 'name', false);
-          break;
-        case 3: {
-          const stop = this.lenField(tag, end, 'attributes');
-          this.keyValue(stop, 'events.attributes', 0, null);
-          break;
-        }
-        case 4:
-          this.varintField(tag, end, 'dropped_attributes_count');
-          break;
-        default:
-          this.skip(tag, end, 0);
-      }
-    }
-    this.ctx = '';
-  }
-
-  link(end: number): void {
-    this.ctx = 'links';
-    while (this.pos < end) {
-      const tag = this.tag(end, '');
-      switch (tag >>> 3) {
-        case 1:
-          this.pos = this.lenField(tag, end, 'trace_id');
-          break;
-        case 2:
-          this.pos = this.lenField(tag, end, 'span_id');
-          break;
         case 3:
-          this.stringField(tag, end, 'trace_state', false);
+          this.unindexedAttribute(tag, end, 'scope.attributes');
           break;
-        case 4: {
-          const stop = this.lenField(tag, end, 'attributes');
-          this.keyValue(stop, 'links.attributes', 0, null);
-          break;
-        }
-        case 5:
+        case 4:
           this.varintField(tag, end, 'dropped_attributes_count');
-          break;
-        case 6:
-          if ((tag & 7) !== WIRE_I32) this.wrongWire(tag, 'flags', WIRE_I32);
-          this.skipFixed(end, 4, 'flags');
           break;
         default:
           this.skip(tag, end, 0);
       }
     }
     this.ctx = '';
+  }
+
+  /** Validates a message nothing is extracted from (event, link, entity ref), as `checks` describes. */
+  checkedMessage(end: number, checks: FieldChecks): void {
+    const savedCtx = this.ctx;
+    this.ctx = checks.ctx;
+    const fields = checks.fields;
+    while (this.pos < end) {
+      const tag = this.tag(end, '');
+      const f = fields[tag >>> 3];
+      if (f === undefined) {
+        this.skip(tag, end, 0);
+        continue;
+      }
+      switch (f.check) {
+        case CHECK_STRING:
+          this.stringField(tag, end, f.name, false);
+          break;
+        case CHECK_BYTES:
+          this.pos = this.lenField(tag, end, f.name);
+          break;
+        case CHECK_ATTRIBUTES:
+          this.unindexedAttribute(tag, end, checks.attributesCtx);
+          break;
+        case CHECK_VARINT:
+          this.varintField(tag, end, f.name);
+          break;
+        case CHECK_FIXED64:
+          this.skipFixedField(tag, end, f.name, WIRE_I64);
+          break;
+        case CHECK_FIXED32:
+          this.skipFixedField(tag, end, f.name, WIRE_I32);
+          break;
+        default:
+          throw new Error(`scan: unknown field check ${f.check}`);
+      }
+    }
+    this.ctx = savedCtx;
   }
 }
 
@@ -720,27 +740,13 @@ class RequestScan extends Scanner {
     let ss = 0;
     while (this.pos < end) {
       const tag = this.tag(end, '');
-      switch (tag >>> 3) {
-        case 1: {
-          const stop = this.lenField(tag, end, 'resource');
-          ref.bytes = concat(ref.bytes, this.buf.subarray(this.pos, stop));
-          this.pos = stop;
-          break;
-        }
-        case 2: {
-          const stop = this.lenField(tag, end, 'scope_spans');
-          this.ss = ss;
-          this.scopeSpans(stop, index);
-          this.ss = -1;
-          ss++;
-          break;
-        }
-        case 3:
-          ref.schemaUrl = this.stringField(tag, end, 'schema_url', true);
-          break;
-        default:
-          this.skip(tag, end, 0);
-      }
+      if (tag >>> 3 === 2) {
+        const stop = this.lenField(tag, end, 'scope_spans');
+        this.ss = ss;
+        this.scopeSpans(stop, index);
+        this.ss = -1;
+        ss++;
+      } else this.groupHeaderField(tag, end, ref, 'resource');
     }
     if (ref.bytes.length > 0) this.embedded(ref.bytes, (s, end) => s.resource(end, ref));
   }
@@ -752,30 +758,36 @@ class RequestScan extends Scanner {
     let sp = 0;
     while (this.pos < end) {
       const tag = this.tag(end, '');
-      switch (tag >>> 3) {
-        case 1: {
-          const stop = this.lenField(tag, end, 'scope');
-          ref.bytes = concat(ref.bytes, this.buf.subarray(this.pos, stop));
-          this.pos = stop;
-          break;
-        }
-        case 2: {
-          const stop = this.lenField(tag, end, 'spans');
-          this.sp = sp;
-          this.span(stop, resource, index);
-          this.pos = stop;
-          this.sp = -1;
-          sp++;
-          break;
-        }
-        case 3:
-          ref.schemaUrl = this.stringField(tag, end, 'schema_url', true);
-          break;
-        default:
-          this.skip(tag, end, 0);
-      }
+      if (tag >>> 3 === 2) {
+        const stop = this.lenField(tag, end, 'spans');
+        this.sp = sp;
+        this.span(stop, resource, index);
+        this.pos = stop;
+        this.sp = -1;
+        sp++;
+      } else this.groupHeaderField(tag, end, ref, 'scope');
     }
     if (ref.bytes.length > 0) this.embedded(ref.bytes, (s, end) => s.scope(end, ref));
+  }
+
+  /**
+   * Fields 1 (the Resource / InstrumentationScope, kept as bytes and merged when repeated, as
+   * protobuf merges) and 3 (schema_url) that ResourceSpans and ScopeSpans share; skips unknown ones.
+   */
+  groupHeaderField(tag: number, end: number, ref: ResourceRef | ScopeRef, field: 'resource' | 'scope'): void {
+    switch (tag >>> 3) {
+      case 1: {
+        const stop = this.lenField(tag, end, field);
+        ref.bytes = concat(ref.bytes, this.buf.subarray(this.pos, stop));
+        this.pos = stop;
+        return;
+      }
+      case 3:
+        ref.schemaUrl = this.stringField(tag, end, 'schema_url', true);
+        return;
+      default:
+        this.skip(tag, end, 0);
+    }
   }
 
   /**
@@ -858,7 +870,7 @@ class RequestScan extends Scanner {
           break;
         case 11: {
           const stop = this.lenField(tag, end, 'events');
-          this.event(stop);
+          this.checkedMessage(stop, EVENT_CHECKS);
           break;
         }
         case 12:
@@ -866,7 +878,7 @@ class RequestScan extends Scanner {
           break;
         case 13: {
           const stop = this.lenField(tag, end, 'links');
-          this.link(stop);
+          this.checkedMessage(stop, LINK_CHECKS);
           break;
         }
         case 14:
@@ -884,8 +896,7 @@ class RequestScan extends Scanner {
           break;
         }
         case 16:
-          if ((tag & 7) !== WIRE_I32) this.wrongWire(tag, 'flags', WIRE_I32);
-          this.skipFixed(end, 4, 'flags');
+          this.skipFixedField(tag, end, 'flags', WIRE_I32);
           break;
         default:
           this.skip(tag, end, 0);
