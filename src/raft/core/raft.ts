@@ -390,6 +390,7 @@ export class RaftCore {
     if (this.stateValue === 'Leader') {
       // The leader counts its own copy only once it is durable.
       const self = this.progress.get(this.id);
+      assert(!self || self.match <= this.log.lastIndex(), `leader's own match ${self?.match} beyond its log`);
       if (self && self.maybeUpdate(this.log.stableLastIndex())) {
         if (this.maybeCommit()) this.bcastAppend();
       }
@@ -452,6 +453,7 @@ export class RaftCore {
   private becomeLeader(): void {
     assert(this.stateValue === 'Candidate', `only a candidate becomes leader (was ${this.stateValue})`);
     this.reset(this.termValue);
+    assert(this.log.lastTerm() <= this.termValue, `leader of term ${this.termValue} holds a log entry of term ${this.log.lastTerm()}`);
     this.stateValue = 'Leader';
     this.leadValue = this.id;
     this.syncProgress();
@@ -679,6 +681,7 @@ export class RaftCore {
           this.membership.appended(toAppend, truncatedAt);
         }
       }
+      assert(lastNew <= this.log.lastIndex(), `acknowledging ${lastNew} beyond last index ${this.log.lastIndex()}`);
       this.log.commitTo(Math.min(m.commit, lastNew));
       this.send(message('AppResp', this.id, m.from, this.termValue, { index: lastNew }));
       return;
