@@ -161,7 +161,7 @@ export class RaftHost {
    * skipped then. Only entries whose term matches the core's own log are applied.
    */
   private applyAhead(): void {
-    const upTo = Math.min(this.core.status().commit, this.log.lastIndex());
+    const upTo = Math.min(this.core.commit, this.log.lastIndex()); // not status(): that copies the progress map
     if (upTo <= this.applied || this.applied + 1 < this.log.firstIndex()) return;
     for (const e of this.log.entries(this.applied + 1, upTo + 1)) {
       if (this.core.logTerm(e.index) !== e.term) break;

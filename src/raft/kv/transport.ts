@@ -1,6 +1,6 @@
 /**
- * Raft peer transport over TCP: one outbound connection per peer, every message queued for a
- * peer during one event-loop turn goes out in one frame. Raft tolerates loss, so when a peer is
+ * Raft peer transport over TCP: one outbound connection per peer; each send() call (one Ready)
+ * goes out at once as one frame per peer. Raft tolerates loss, so when a peer is
  * unreachable or its queue is over the bound, messages are dropped (and counted), never buffered
  * without limit.
  */
@@ -81,7 +81,6 @@ export class PeerTransport {
   private server: net.Server | null = null;
   private readonly links = new Map<NodeId, PeerLink>();
   private readonly inbound = new Set<net.Socket>();
-  private flushScheduled = false;
   private readonly maxQueuedBytes: number;
   readonly stats = { framesSent: 0, messagesSent: 0, messagesDropped: 0, framesReceived: 0 };
 
@@ -110,14 +109,13 @@ export class PeerTransport {
       if (!link) throw new Error(`message to unknown peer ${m.to}`);
       link.queue.push(m);
     }
-    if (!this.flushScheduled && messages.length > 0) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
+    // Written at once: the host hands over a whole Ready per call, so this already is one frame
+    // per peer per round, and waiting a loop turn for more only added latency to every commit.
+    if (messages.length > 0) this.flush();
   }
 
   private flush(): void {
-    this.flushScheduled = false;
+    const dropped: Message[] = [];
     for (const link of this.links.values()) {
       if (link.queue.length === 0) continue;
       const messages = link.queue;
@@ -133,9 +131,12 @@ export class PeerTransport {
         this.stats.messagesSent += messages.length;
       } else {
         this.stats.messagesDropped += messages.length;
-        this.options.onDropped?.(messages);
+        dropped.push(...messages);
       }
     }
+    // Reported on a later turn, never back into the caller's Ready handling.
+    const onDropped = this.options.onDropped;
+    if (dropped.length > 0 && onDropped) setImmediate(() => onDropped(dropped));
   }
 
   private accept(socket: net.Socket): void {
