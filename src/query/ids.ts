@@ -1,5 +1,8 @@
 /** Trace and span id parsing and rendering for the HTTP APIs. */
+import { toHex } from '../otlp/ids.js';
 import { QueryError } from './errors.js';
+
+export { toBase64, toHex } from '../otlp/ids.js';
 
 const HEX = /^[0-9a-fA-F]+$/;
 
@@ -18,12 +21,6 @@ export function parseTraceIdHex(text: string): Uint8Array {
   return id;
 }
 
-export function toHex(bytes: Uint8Array): string {
-  let out = '';
-  for (const b of bytes) out += (b < 16 ? '0' : '') + b.toString(16);
-  return out;
-}
-
 /** Tempo renders trace ids in search results as hex without leading zeros. */
 export function tempoTraceIdString(traceId: Uint8Array): string {
   const hex = toHex(traceId).replace(/^0+/, '');
@@ -39,8 +36,4 @@ export function tempoSpanIdString(spanId: Uint8Array): string {
 export function jaegerTraceIdString(traceId: Uint8Array): string {
   const hex = toHex(traceId).padStart(32, '0');
   return hex.startsWith('0000000000000000') ? hex.slice(16) : hex;
-}
-
-export function toBase64(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 }
