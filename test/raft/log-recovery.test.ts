@@ -231,3 +231,74 @@ describe('recovery at every byte offset, several segments', () => {
     expectCorruption(await reopen(work), first, fs.statSync(first).size);
   });
 });
+
+describe('zeros written ahead of the last segment (prefill)', () => {
+  const entries = makeEntries(8);
+  let pristine: string;
+  let layout: Layout;
+  const ZEROS = 4096;
+
+  beforeAll(async () => {
+    pristine = path.join(root, 'zeros-pristine');
+    const files = await writeLog(pristine, entries);
+    layout = layoutOf(files, entries)[0]!; // a cleanly closed log ends at its last record
+  });
+
+  function withZeros(bytes: Buffer): Buffer {
+    return Buffer.concat([bytes, Buffer.alloc(ZEROS)]);
+  }
+
+  it('a log that was not closed has zeros past its records and reopens with every entry', async () => {
+    const dir = path.join(root, 'zeros-live');
+    const log = await FileLog.open(dir);
+    for (const e of entries) log.append([e]);
+    await log.sync();
+    const file = log.segmentFiles()[0]!;
+    const records = entries.reduce((n, e) => n + recordSize(e), 0);
+    const deadline = Date.now() + 5000;
+    while (fs.statSync(file).size <= records && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+    expect(fs.statSync(file).size).toBeGreaterThan(records);
+    const crashed = path.join(root, 'zeros-crashed');
+    copyDir(dir, crashed); // the directory as a crash would leave it
+    expectRecovered(await reopen(crashed), entries, 'zero tail after a crash');
+    expect(fs.statSync(path.join(crashed, path.basename(file))).size).toBe(records);
+    await log.close();
+    expect(fs.statSync(file).size).toBe(records);
+  });
+
+  it('cuts followed by zeros: whole records survive, the torn one goes', async () => {
+    const work = path.join(root, 'zeros-cut');
+    const size = layout.starts[layout.starts.length - 1]!;
+    for (let cut = 0; cut < size; cut++) {
+      copyDir(pristine, work);
+      const file = path.join(work, path.basename(layout.file));
+      const bytes = fs.readFileSync(file);
+      fs.writeFileSync(file, withZeros(bytes.subarray(0, cut)));
+      // A record whose last bytes are zeros (high bytes of its trailing length) is made whole
+      // again by the zeros after the cut: byte for byte the same file.
+      const whole = layout.starts.filter((end, i) => {
+        if (i === 0) return false;
+        let dataEnd = end;
+        while (dataEnd > layout.starts[i - 1]! && bytes[dataEnd - 1] === 0) dataEnd--;
+        return dataEnd <= cut;
+      }).length;
+      expectRecovered(await reopen(work), entries.slice(0, whole), `cut at ${cut} then zeros`);
+    }
+  });
+
+  it('flips followed by zeros: still only the very last record may be dropped', async () => {
+    const work = path.join(root, 'zeros-flip');
+    const { starts } = layout;
+    const size = starts[starts.length - 1]!;
+    for (let at = 0; at < size; at++) {
+      copyDir(pristine, work);
+      const file = path.join(work, path.basename(layout.file));
+      const bytes = fs.readFileSync(file);
+      bytes[at] = bytes[at]! ^ 0x01;
+      fs.writeFileSync(file, withZeros(bytes));
+      const outcome = await reopen(work);
+      if (at >= starts[starts.length - 2]!) expectRecovered(outcome, entries.slice(0, -1), `flip at ${at} in last record`);
+      else expectCorruption(outcome, file, recordStartAt(starts, at));
+    }
+  });
+});

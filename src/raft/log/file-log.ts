@@ -42,11 +42,21 @@ const SEGMENT_SUFFIX = '.wal';
 /** O_DSYNC: a write returns once its data (and the size needed to read it) is durable, like write + fdatasync in one call. */
 const SEGMENT_OPEN_FLAGS = fs.constants.O_RDWR | fs.constants.O_DSYNC;
 const SEGMENT_CREATE_FLAGS = SEGMENT_OPEN_FLAGS | fs.constants.O_CREAT | fs.constants.O_EXCL;
+/**
+ * Zeros are written (and made durable) ahead of the active segment's end in chunks of this size,
+ * off the commit path. A synced write that grows a file must commit the filesystem journal (ext4);
+ * one that overwrites already-allocated blocks need not, which on a shared disk cut fsync p99 from
+ * 1-4.5 ms to 0.15-0.4 ms (docs/raft-log.md). Recovery reads an all-zero rest of the last segment
+ * as its end.
+ */
+const PREFILL_BYTES = 1 << 20;
 
 interface Segment {
   firstIndex: number;
   file: string; // absolute path
   size: number; // bytes written (after completed rounds)
+  /** File length on disk, >= size: the bytes past `size` are zeros written ahead (see prefill). */
+  filled: number;
   offsets: number[]; // record offset of entry firstIndex + i
 }
 
@@ -83,6 +93,8 @@ export class FileLog implements DurableLog {
   private durableSeq = 0;
   private waiters: Waiter[] = [];
   private flushing: Promise<void> | null = null;
+  /** Zeros being written ahead of the active segment (never overlaps a record write). */
+  private prefilling: Promise<void> | null = null;
   private failed: unknown = null;
   /** Flush rounds and fsync calls so far: lets tests and metrics see group commit working. */
   readonly stats = { rounds: 0, fsyncs: 0 };
@@ -286,6 +298,8 @@ export class FileLog implements DurableLog {
     if (this.closed) return;
     if (!this.failed) await this.sync();
     else if (this.flushing) await this.flushing.catch(() => undefined);
+    await this.prefilling;
+    if (!this.failed) await this.trimActive(); // a cleanly closed log leaves exactly its records
     this.closed = true;
     await this.activeHandle?.close();
     this.activeHandle = null;
@@ -336,6 +350,13 @@ export class FileLog implements DurableLog {
     const commit = this.hs.commit;
     const hardState = { ...this.hs };
     const termVoteChanged = hardState.term !== this.durableTermVote.term || hardState.vote !== this.durableTermVote.vote;
+    if (this.prefilling) {
+      // Record writes may only land below the zeros being written; anything else waits for them.
+      const active = this.segments[this.segments.length - 1];
+      let bytes = RECORD_OVERHEAD + COMMIT_PAYLOAD;
+      for (const e of batch) bytes += entryRecordSize(e);
+      if (reset || truncateAt !== null || deletes.length > 0 || !active || active.size + bytes > active.filled) await this.prefilling;
+    }
 
     let dirDirty = false;
     if (reset) {
@@ -362,12 +383,14 @@ export class FileLog implements DurableLog {
       const seg = this.segments[this.segments.length - 1]!;
       await this.activeHandle!.write(commitRecord, 0, commitRecord.length, seg.size);
       seg.size += commitRecord.length;
+      seg.filled = Math.max(seg.filled, seg.size);
     }
     if (writeCommit) this.diskCommit = commit;
     // Segments are opened O_DSYNC: each write above returned only once durable, so the round needs
     // no separate fdatasync (one thread-pool hop instead of two on the commit path). A cut is
     // synced by truncateDisk itself.
     if (wroteEntries || writeCommit) this.stats.fsyncs++;
+    this.maybePrefill();
     if (dirDirty) await fsyncDir(this.dir);
     if (termVoteChanged || reset) {
       // Term and vote must never be lost or torn; commit rides along.
@@ -388,7 +411,10 @@ export class FileLog implements DurableLog {
     while (i < batch.length) {
       let seg = this.segments[this.segments.length - 1]!;
       if (seg.size >= this.segmentBytes && seg.offsets.length > 0) {
-        // Seal: every write to it was O_DSYNC, so it is complete on disk before the next one exists.
+        // Seal: every write to it was O_DSYNC, so it is complete on disk before the next one
+        // exists; its zeros go first (only the last segment may end in zeros).
+        await this.prefilling;
+        await this.trimActive();
         await this.createSegment(batch[i]!.index);
         created = true;
         seg = this.segments[this.segments.length - 1]!;
@@ -410,9 +436,44 @@ export class FileLog implements DurableLog {
       if (extra > 0) buf.set(trailer!, off);
       await this.activeHandle!.write(buf, 0, bytes + extra, base);
       seg.size += bytes + extra;
+      seg.filled = Math.max(seg.filled, seg.size);
       i = j;
     }
     return created;
+  }
+
+  /** Start writing zeros ahead of the active segment once less than half a chunk is left. */
+  private maybePrefill(): void {
+    const seg = this.segments[this.segments.length - 1];
+    if (this.prefilling || !seg || !this.activeHandle || this.failed) return;
+    if (seg.filled - seg.size >= PREFILL_BYTES / 2) return;
+    const from = seg.filled;
+    const bytes = Math.min(PREFILL_BYTES, this.segmentBytes - from);
+    if (bytes <= 0) return;
+    const handle = this.activeHandle;
+    this.prefilling = handle
+      .write(Buffer.alloc(bytes), 0, bytes, from) // O_DSYNC: durable on return
+      .then(
+        () => {
+          if (this.segments[this.segments.length - 1] === seg) seg.filled = Math.max(seg.filled, from + bytes);
+        },
+        (err: unknown) => {
+          this.failed ??= err; // a failed write leaves the disk state unknown, as in a flush round
+        },
+      )
+      .finally(() => {
+        this.prefilling = null;
+      });
+  }
+
+  /** Cut the active segment's zeros so the file ends at its last record. */
+  private async trimActive(): Promise<void> {
+    const seg = this.segments[this.segments.length - 1];
+    if (!seg || seg.filled <= seg.size) return;
+    await this.ensureActiveHandle();
+    await this.activeHandle!.truncate(seg.size);
+    await this.activeHandle!.datasync();
+    seg.filled = seg.size;
   }
 
   private async createSegment(firstIndex: number): Promise<void> {
@@ -420,7 +481,7 @@ export class FileLog implements DurableLog {
     this.activeHandle = null;
     const file = path.join(this.dir, segmentName(firstIndex));
     this.activeHandle = await fsp.open(file, SEGMENT_CREATE_FLAGS);
-    this.segments.push({ firstIndex, file, size: 0, offsets: [] });
+    this.segments.push({ firstIndex, file, size: 0, filled: 0, offsets: [] });
   }
 
   private async ensureActiveHandle(): Promise<void> {
@@ -455,6 +516,7 @@ export class FileLog implements DurableLog {
     await this.activeHandle!.datasync();
     seg.offsets.length = k;
     seg.size = cut;
+    seg.filled = cut;
     this.diskCommit = -1; // the cut may have dropped commit records; write a fresh one
     return dirDirty;
   }
@@ -531,7 +593,7 @@ function recover(dir: string): Recovered {
     }
     for (const e of scanned.entries) entries.push(e);
     walCommit = Math.max(walCommit, scanned.commit);
-    segments.push({ firstIndex: first, file, size: scanned.validBytes, offsets: scanned.offsets });
+    segments.push({ firstIndex: first, file, size: scanned.validBytes, filled: scanned.validBytes, offsets: scanned.offsets });
     expectNext = first + scanned.entries.length;
     prev = { file, size: scanned.validBytes };
   }

@@ -30,8 +30,16 @@ export function scanSegment(buf: Uint8Array, file: string, firstIndex: number, i
   while (off < buf.length) {
     const outcome = readRecord(buf, off);
     if (!outcome.ok) {
-      if (isLast && isTornTail(buf, off)) {
-        return { entries, offsets, commit, validBytes: off, tornReason: outcome.reason };
+      if (isLast) {
+        // The writer fills the last segment with zeros ahead of its records (FileLog prefill).
+        const dataEnd = endOfNonZero(buf);
+        if (dataEnd <= off) return { entries, offsets, commit, validBytes: off, tornReason: 'zeros written ahead' };
+        // Judge as if the file ended at its data. The last record ends with its length (u32 LE,
+        // never 0) whose top bytes may be zero: the true end is dataEnd..dataEnd+3. Torn only if
+        // torn for every candidate, so a zero tail never hides damage the plain file would show.
+        let torn = true;
+        for (let end = dataEnd; end <= Math.min(buf.length, dataEnd + 3); end++) torn &&= isTornTail(buf.subarray(0, end), off);
+        if (torn) return { entries, offsets, commit, validBytes: off, tornReason: outcome.reason };
       }
       throw new LogCorruptionError(`corrupted record in ${file} at offset ${off}: ${outcome.reason}`, file, off);
     }
@@ -68,4 +76,11 @@ function isTornTail(buf: Uint8Array, off: number): boolean {
   const len = readU32(buf, off);
   if (off + RECORD_OVERHEAD + len === buf.length) return true;
   return !validRecordEndsAtEof(buf, off);
+}
+
+/** Offset just past the last non-zero byte (0 for an all-zero buffer). */
+function endOfNonZero(buf: Uint8Array): number {
+  let end = buf.length;
+  while (end > 0 && buf[end - 1] === 0) end--;
+  return end;
 }
