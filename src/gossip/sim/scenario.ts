@@ -234,7 +234,9 @@ export function runScenario(opts: ScenarioOptions): ScenarioReport {
           }
           if (victim.up) net.crash(victim); // a departed member's process exits
           leaving.delete(victim.name);
-          const seeds = members.filter((m) => m.up && m !== victim);
+          // A member that has left (its process still winding down) cannot be a seed: its core has
+          // stopped answering, so the join would fail and leave the restarted member alone.
+          const seeds = members.filter((m) => m.up && m !== victim && !leaving.has(m.name));
           incidents.set(victim.name, { kind: 'join', member: victim.name, startMs: net.now, pending: liveObservers(victim.name) });
           net.boot(victim, [seeds[rng.int(seeds.length)]!.addr]);
         });
