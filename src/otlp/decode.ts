@@ -118,6 +118,8 @@ export class WireError extends OtlpDecodeError {
 
 class Reader {
   pos: number;
+  /** Field number of the last tag read, for skip() to match a group's end-group. */
+  private lastField = 0;
   constructor(
     readonly buf: Uint8Array,
     start: number,
@@ -221,19 +223,43 @@ class Reader {
     this.pos += len;
     return r;
   }
+  /**
+   * Skips the value of an unknown field whose tag was just read by tag(). Groups (wire types 3/4,
+   * deprecated but valid proto2) are skipped as ./scan.ts skips them at ingest: nested groups,
+   * an end-group must name its start-group's field, nesting bounded by MAX_DEPTH. Ingest accepts
+   * such spans, so a read must never fail on them.
+   */
   skip(wire: number): void {
+    this.skipField(this.lastField, wire, 0);
+  }
+  private skipField(field: number, wire: number, depth: number): void {
     switch (wire) {
       case 0: this.varint64(); return;
       case 1: this.need(8); this.pos += 8; return;
       case 2: { const len = this.varint(); this.need(len); this.pos += len; return; }
       case 5: this.need(4); this.pos += 4; return;
-      default: throw new WireError(`unsupported wire type ${wire}`);
+      case 3: {
+        if (depth >= MAX_DEPTH) throw new WireError(`groups nested deeper than ${MAX_DEPTH}`);
+        for (;;) {
+          if (this.pos >= this.end) throw new WireError(`unterminated group ${field}`);
+          const t = this.varint();
+          const innerField = Math.floor(t / 8);
+          const innerWire = t & 7;
+          if (innerWire === 4) {
+            if (innerField !== field) throw new WireError(`end-group for field ${innerField} closes group ${field}`);
+            return;
+          }
+          this.skipField(innerField, innerWire, depth + 1);
+        }
+      }
+      default: throw new WireError(`unexpected wire type ${wire} for field ${field}`);
     }
   }
   /** Reads a tag; returns [field, wireType]. */
   tag(): [number, number] {
     const t = this.varint();
-    return [Math.floor(t / 8), t & 7];
+    this.lastField = Math.floor(t / 8);
+    return [this.lastField, t & 7];
   }
 }
 

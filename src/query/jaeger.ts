@@ -11,10 +11,11 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Store, TraceView } from '../store/types.js';
-import { decodeTracesData } from '../otlp/decode.js';
+import { decodeTracesData, type DecodedResourceSpans } from '../otlp/decode.js';
+import { OtlpDecodeError } from '../otlp/model.js';
 import { QueryError, TraceNotFoundError } from './errors.js';
 import { allParams, intParam, param, queryParams, sortedUnique } from './http-util.js';
-import { parseTraceIdHex, jaegerTraceIdString } from './ids.js';
+import { parseTraceIdHex, jaegerTraceIdString, toHex } from './ids.js';
 import {
   DEFAULT_DEPENDENCY_LOOKBACK_MS, DEFAULT_MAX_DEPENDENCY_TRACES, MAX_SEARCH_LIMIT, NO_TRACES_FOUND, dependencies,
   findTraces, operationsOf, parseV1Search, parseV3Query, traceSummaryJson,
@@ -36,10 +37,18 @@ export interface JaegerApiOptions {
   maxSearchDurationMs?: number;
   /** /api/dependencies reads at most this many traces of its window, most recent first (default 10,000). */
   maxDependencyTraces?: number;
+  /** Called once per trace a search leaves out because its stored bytes cannot be decoded (a metric hook). */
+  onUndecodableTrace?: () => void;
 }
 
 /** Which wire format an error is rendered in. */
 type ApiFlavour = 'v1' | 'v3';
+
+/** Traces a search left out because their stored bytes could not be decoded. */
+interface UndecodableTraces {
+  count: number;
+  first?: { traceId: string; message: string };
+}
 
 function envelope(data: unknown, total = 0, errors: { code?: number; msg: string; traceID?: string }[] | null = null) {
   return { data, total, limit: 0, offset: 0, errors };
@@ -85,11 +94,32 @@ export async function jaegerApi(app: FastifyInstance, opts: JaegerApiOptions): P
     return bytes;
   }
 
-  async function jaegerTraces(tenant: string, traces: TraceView[]): Promise<JaegerTrace[]> {
+  /**
+   * Decodes one trace of a search result. A trace whose stored bytes cannot be decoded is left out
+   * (and counted) rather than failing the whole search; the search logs the count once.
+   */
+  function decodeForSearch(bytes: Uint8Array, traceId: Uint8Array, skipped: UndecodableTraces): DecodedResourceSpans[] | null {
+    try {
+      return decodeTracesData(bytes);
+    } catch (error) {
+      if (!(error instanceof OtlpDecodeError)) throw error;
+      if (skipped.count++ === 0) skipped.first = { traceId: toHex(traceId), message: error.message };
+      opts.onUndecodableTrace?.();
+      return null;
+    }
+  }
+
+  function logSkipped(request: FastifyRequest, skipped: UndecodableTraces): void {
+    if (skipped.count > 0) request.log.warn({ undecodableTraces: skipped.count, first: skipped.first }, 'jaeger search: left out traces whose stored bytes cannot be decoded');
+  }
+
+  async function jaegerTraces(tenant: string, traces: TraceView[], skipped: UndecodableTraces): Promise<JaegerTrace[]> {
     const out: JaegerTrace[] = [];
     for (const t of traces) {
       const bytes = await store.getTrace(tenant, t.summary.traceId);
-      if (bytes && bytes.length) out.push(toJaegerTrace(decodeTracesData(bytes)));
+      if (!bytes || !bytes.length) continue;
+      const decoded = decodeForSearch(bytes, t.summary.traceId, skipped);
+      if (decoded) out.push(toJaegerTrace(decoded));
     }
     return out;
   }
@@ -107,10 +137,14 @@ export async function jaegerApi(app: FastifyInstance, opts: JaegerApiOptions): P
     const tenant = tenantOf(request);
     const traces = await findTraces(store, tenant, parseV3Query(queryParams(request)), scanBounds(reply));
     const resourceSpans: unknown[] = [];
+    const skipped: UndecodableTraces = { count: 0 };
     for (const t of traces) {
       const bytes = await store.getTrace(tenant, t.summary.traceId);
-      if (bytes && bytes.length) resourceSpans.push(...resourceSpansJson(decodeTracesData(bytes), JAEGER_OTLP_JSON));
+      if (!bytes || !bytes.length) continue;
+      const decoded = decodeForSearch(bytes, t.summary.traceId, skipped);
+      if (decoded) resourceSpans.push(...resourceSpansJson(decoded, JAEGER_OTLP_JSON));
     }
+    logSkipped(request, skipped);
     if (resourceSpans.length === 0) throw new TraceNotFoundError(NO_TRACES_FOUND);
     return send(reply, { result: { resourceSpans } });
   });
@@ -165,16 +199,26 @@ export async function jaegerApi(app: FastifyInstance, opts: JaegerApiOptions): P
     if (ids.length) {
       const found: JaegerTrace[] = [];
       const errors: { msg: string; traceID: string }[] = [];
+      const skipped: UndecodableTraces = { count: 0 };
       for (const idText of ids.slice(0, MAX_SEARCH_LIMIT)) {
         const id = parseTraceIdHex(idText);
         const bytes = await store.getTrace(tenant, id);
-        if (bytes && bytes.length) found.push(toJaegerTrace(decodeTracesData(bytes)));
-        else errors.push({ msg: 'trace not found', traceID: jaegerTraceIdString(id) });
+        if (!bytes || !bytes.length) {
+          errors.push({ msg: 'trace not found', traceID: jaegerTraceIdString(id) });
+          continue;
+        }
+        const decoded = decodeForSearch(bytes, id, skipped);
+        if (decoded) found.push(toJaegerTrace(decoded));
+        else errors.push({ msg: 'trace cannot be decoded', traceID: jaegerTraceIdString(id) });
       }
+      logSkipped(request, skipped);
       return send(reply, envelope(found, 0, errors.length ? errors : null));
     }
     const traces = await findTraces(store, tenant, parseV1Search(q, now()), scanBounds(reply));
-    return send(reply, envelope(await jaegerTraces(tenant, traces)));
+    const skipped: UndecodableTraces = { count: 0 };
+    const found = await jaegerTraces(tenant, traces, skipped);
+    logSkipped(request, skipped);
+    return send(reply, envelope(found));
   });
 
   app.get('/api/dependencies', async (request, reply) => {
