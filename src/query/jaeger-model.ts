@@ -49,28 +49,33 @@ export interface JaegerTrace {
 export const NO_SERVICE_NAME = 'OTLPResourceNoServiceName';
 const SPAN_KIND_TAGS = ['', 'internal', 'server', 'client', 'producer', 'consumer'];
 
-/** An AnyValue as a plain JSON-able value (for arrays and maps, which Jaeger carries as JSON strings). */
-function rawValue(v: AnyValue): unknown {
+/**
+ * An array / kvlist AnyValue as JSON text (Jaeger carries them as JSON strings). Written by hand
+ * so int64 values keep every digit (`9007199254740993`, unquoted); JSON.stringify has no bigint.
+ */
+function jsonString(v: AnyValue): string {
   switch (v.kind) {
     case 'string':
+      return JSON.stringify(v.value);
     case 'bool':
+      return v.value ? 'true' : 'false';
     case 'double':
-      return v.value;
+      return JSON.stringify(v.value); // NaN and ±Infinity become null, as JSON.stringify writes them
     case 'int':
-      return v.value;
+      return v.value.toString();
     case 'bytes':
-      return toBase64(v.value);
+      return JSON.stringify(toBase64(v.value));
     case 'array':
-      return v.values.map(rawValue);
-    case 'kvlist':
-      return Object.fromEntries(v.values.map((kv) => [kv.key, rawValue(kv.value)]));
+      return `[${v.values.map(jsonString).join(',')}]`;
+    case 'kvlist': {
+      // A later duplicate key wins, at the place of its first occurrence (as an object literal would).
+      const byKey = new Map<string, string>();
+      for (const kv of v.values) byKey.set(kv.key, jsonString(kv.value));
+      return `{${[...byKey].map(([k, text]) => `${JSON.stringify(k)}:${text}`).join(',')}}`;
+    }
     case 'empty':
-      return null;
+      return 'null';
   }
-}
-
-function jsonString(value: unknown): string {
-  return JSON.stringify(value, (_k, x: unknown) => (typeof x === 'bigint' ? Number(x) : x));
 }
 
 export function jaegerTag(kv: KeyValue): JaegerKeyValue {
@@ -88,7 +93,7 @@ export function jaegerTag(kv: KeyValue): JaegerKeyValue {
       return { key: kv.key, type: 'binary', value: toBase64(v.value) };
     case 'array':
     case 'kvlist':
-      return { key: kv.key, type: 'string', value: jsonString(rawValue(v)) };
+      return { key: kv.key, type: 'string', value: jsonString(v) };
     case 'empty':
       return { key: kv.key, type: 'string', value: '' };
   }
