@@ -50,6 +50,12 @@ const SEGMENT_CREATE_FLAGS = SEGMENT_OPEN_FLAGS | fs.constants.O_CREAT | fs.cons
  * as its end.
  */
 const PREFILL_BYTES = 1 << 20;
+/**
+ * Zeros cost as much disk bandwidth as records. They pay off when rounds are small (latency-bound:
+ * one journal commit per few KiB); when rounds are large (throughput-bound) the journal commit is
+ * shared by many records and the extra bytes would only take bandwidth from the log.
+ */
+const PREFILL_MAX_ROUND_BYTES = 32 * 1024;
 
 interface Segment {
   firstIndex: number;
@@ -95,6 +101,7 @@ export class FileLog implements DurableLog {
   private flushing: Promise<void> | null = null;
   /** Zeros being written ahead of the active segment (never overlaps a record write). */
   private prefilling: Promise<void> | null = null;
+  private roundBytesAvg = 0;
   private failed: unknown = null;
   /** Flush rounds and fsync calls so far: lets tests and metrics see group commit working. */
   readonly stats = { rounds: 0, fsyncs: 0 };
@@ -369,6 +376,7 @@ export class FileLog implements DurableLog {
       dirDirty = true;
     }
     const wroteEntries = batch.length > 0;
+    const sizeBefore = this.segments[this.segments.length - 1]?.size ?? 0;
     // Commit rides in the WAL as a tiny record (no file of its own), in the same write as the
     // entries when there are any.
     const writeCommit = commit !== this.diskCommit && (wroteEntries || this.segments.length > 0);
@@ -390,7 +398,12 @@ export class FileLog implements DurableLog {
     // no separate fdatasync (one thread-pool hop instead of two on the commit path). A cut is
     // synced by truncateDisk itself.
     if (wroteEntries || writeCommit) this.stats.fsyncs++;
-    this.maybePrefill();
+    if (wroteEntries) {
+      // Exponential average of bytes per round (weight 1/8): what kind of load this log carries.
+      const written = this.segments[this.segments.length - 1]!.size - sizeBefore;
+      this.roundBytesAvg += (Math.max(0, written) - this.roundBytesAvg) / 8;
+    }
+    if (this.roundBytesAvg <= PREFILL_MAX_ROUND_BYTES) this.maybePrefill();
     if (dirDirty) await fsyncDir(this.dir);
     if (termVoteChanged || reset) {
       // Term and vote must never be lost or torn; commit rides along.
