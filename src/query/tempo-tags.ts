@@ -3,7 +3,8 @@
  * from the store's tag index, and values narrowed to the spans that match a TraceQL `q`.
  */
 import type { IndexedAttribute } from '../otlp/model.js';
-import type { SpanView, Store, TagValue } from '../store/types.js';
+import type { SpanView, Store, TagValue, TraceView } from '../store/types.js';
+import { serviceNameOrUnknown } from './service-name.js';
 import { QueryError } from './errors.js';
 import type { SearchPlan } from './planner.js';
 import { runTempoSearch, type ScanBounds } from './search.js';
@@ -104,7 +105,37 @@ export async function narrowedTagValues(
   return sortTagValues([...seen.values()]);
 }
 
-type IntrinsicValues = (store: Store, tenant: string) => Promise<{ type: string; value: string }[]>;
+type TimeRange = { startNs?: bigint; endNs?: bigint };
+type IntrinsicValues = (store: Store, tenant: string, range: TimeRange) => Promise<{ type: string; value: string }[]>;
+
+/** Values read off recent traces read at most this many traces, this many values, for this long. */
+export const RECENT_VALUES_MAX_TRACES = 5_000;
+const RECENT_VALUES_MAX_VALUES = 1_000;
+const RECENT_VALUES_MAX_DURATION_MS = 2_000;
+
+/**
+ * Distinct string values `read` finds in the most recent traces of the range (the store yields
+ * them newest first), bounded in traces, values and time: the store indexes no such values.
+ */
+function recentValues(read: (trace: TraceView) => Iterable<string>): IntrinsicValues {
+  return async (store, tenant, range) => {
+    const seen = new Set<string>();
+    const deadline = Date.now() + RECENT_VALUES_MAX_DURATION_MS;
+    let inspected = 0;
+    scan: for await (const trace of store.searchTraces({ tenant, ...range })) {
+      for (const value of read(trace)) {
+        seen.add(value);
+        if (seen.size >= RECENT_VALUES_MAX_VALUES) break scan;
+      }
+      if (++inspected >= RECENT_VALUES_MAX_TRACES || Date.now() > deadline) break;
+    }
+    return sortedUnique([...seen]).map((value) => ({ type: 'string', value }));
+  };
+}
+
+function* rootSpans(trace: TraceView): Iterable<SpanView> {
+  for (const span of trace.spans) if (span.parentSpanId.length === 0) yield span;
+}
 
 export function intrinsicTagValues(name: string): IntrinsicValues | null {
   const keywords = (names: readonly string[]): IntrinsicValues => async () => names.map((value) => ({ type: 'keyword', value }));
@@ -117,18 +148,26 @@ export function intrinsicTagValues(name: string): IntrinsicValues | null {
       return keywords(KIND_NAMES);
     case 'name':
     case 'span:name':
+      return async (store, tenant) => sortedUnique((await store.operations(tenant)).map((o) => o.name)).map((value) => ({ type: 'string', value }));
     case 'rootName':
     case 'trace:rootName':
-      return async (store, tenant) => sortedUnique((await store.operations(tenant)).map((o) => o.name)).map((value) => ({ type: 'string', value }));
+      return recentValues(function* (trace) {
+        for (const span of rootSpans(trace)) yield span.name;
+      });
     case 'rootServiceName':
     case 'trace:rootService':
-      return async (store, tenant) => sortedUnique(await store.services(tenant)).map((value) => ({ type: 'string', value }));
+      return recentValues(function* (trace) {
+        for (const span of rootSpans(trace)) yield serviceNameOrUnknown(span.serviceName);
+      });
+    case 'statusMessage':
+    case 'span:statusMessage':
+      return recentValues(function* (trace) {
+        for (const span of trace.spans) if (span.statusMessage !== '') yield span.statusMessage;
+      });
     case 'duration':
     case 'span:duration':
     case 'traceDuration':
     case 'trace:duration':
-    case 'statusMessage':
-    case 'span:statusMessage':
     case 'nestedSetParent':
       return async () => [];
     default:

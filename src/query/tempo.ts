@@ -166,7 +166,7 @@ export async function tempoApi(app: FastifyInstance, opts: TempoApiOptions): Pro
     if (filter) tagValues = await narrowedTagValues(store, tenant, name, filter, range, scanBounds(reply));
     if (tagValues === null) {
       const intrinsic = intrinsicTagValues(name);
-      tagValues = intrinsic ? await intrinsic(store, tenant) : await indexedTagValues(store, tenant, name, range);
+      tagValues = intrinsic ? await intrinsic(store, tenant, range) : await indexedTagValues(store, tenant, name, range);
     }
     return sendJson(reply, { tagValues: tagValues.slice(0, limitOf(q)) });
   });
