@@ -4,6 +4,7 @@
  * events become logs, the parent becomes a CHILD_OF reference and links FOLLOWS_FROM references,
  * resource attributes other than service.name become process tags.
  */
+import { shownServiceName } from './service-name.js';
 import type { AnyValue, DecodedResourceSpans, KeyValue } from '../otlp/decode.js';
 import { jaegerTraceIdString, toBase64, toHex } from './ids.js';
 
@@ -46,7 +47,7 @@ export interface JaegerTrace {
 }
 
 /** The collector's service name when a resource has none. */
-export const NO_SERVICE_NAME = 'OTLPResourceNoServiceName';
+export { NO_SERVICE_NAME } from './service-name.js';
 const SPAN_KIND_TAGS = ['', 'internal', 'server', 'client', 'producer', 'consumer'];
 
 /**
@@ -116,7 +117,7 @@ export function toJaegerTrace(data: DecodedResourceSpans[]): JaegerTrace {
   for (const rs of data) {
     const attrs = rs.resource?.attributes ?? [];
     const serviceAttr = attrs.find((a) => a.key === 'service.name' && a.value.kind === 'string');
-    const serviceName = serviceAttr && serviceAttr.value.kind === 'string' ? serviceAttr.value.value : NO_SERVICE_NAME;
+    const serviceName = shownServiceName(serviceAttr && serviceAttr.value.kind === 'string' ? serviceAttr.value.value : '');
     const process: JaegerProcess = { serviceName, tags: attrs.filter((a) => a !== serviceAttr).map(jaegerTag) };
     const key = JSON.stringify(process, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
     let processID = processKeys.get(key);

@@ -11,6 +11,7 @@ import { toHex } from './ids.js';
 import type { TagCondition } from './planner.js';
 import { collectMatches, type ScanBounds } from './search.js';
 import { spanHasTag } from './tags.js';
+import { NO_SERVICE_NAME, shownServiceName } from './service-name.js';
 
 /** Jaeger's defaults: v1 search limit, lookback windows. */
 export const DEFAULT_V1_LIMIT = 100;
@@ -35,7 +36,7 @@ export interface SpanQuery {
 }
 
 export function spanSatisfies(span: SpanView, q: SpanQuery): boolean {
-  if (q.service !== undefined && span.serviceName !== q.service) return false;
+  if (q.service !== undefined && shownServiceName(span.serviceName) !== q.service) return false;
   if (q.operation !== undefined && span.name !== q.operation) return false;
   const d = span.endTimeUnixNano - span.startTimeUnixNano;
   if (q.minDurationNs !== undefined && d < q.minDurationNs) return false;
@@ -48,7 +49,8 @@ export function spanSatisfies(span: SpanView, q: SpanQuery): boolean {
 
 export function spanQueryCandidates(tenant: string, q: SpanQuery): CandidateQuery {
   const terms: IndexTerm[] = [];
-  if (q.service !== undefined) terms.push({ kind: 'service', value: q.service });
+  // The name shown for resources without a service is not an indexed term: no pruning by service then.
+  if (q.service !== undefined && q.service !== NO_SERVICE_NAME) terms.push({ kind: 'service', value: q.service });
   if (q.operation !== undefined) terms.push({ kind: 'name', value: q.operation });
   const c: CandidateQuery = { tenant };
   if (terms.length) c.requiredTerms = terms;
@@ -163,11 +165,11 @@ export function parseV1Search(q: QueryParams, nowMs: number): SpanQuery {
 }
 
 export async function operationsOf(store: Store, tenant: string, service: string | undefined, spanKind: string | undefined): Promise<{ name: string; spanKind: string }[]> {
-  const ops = await store.operations(tenant, service);
+  const ops = await store.operations(tenant, service === NO_SERVICE_NAME ? undefined : service);
   const seen = new Set<string>();
   const out: { name: string; spanKind: string }[] = [];
   for (const o of ops) {
-    if (service !== undefined && o.service !== service) continue;
+    if (service !== undefined && shownServiceName(o.service) !== service) continue;
     const kind = SPAN_KINDS[o.kind] ?? '';
     if (spanKind !== undefined && kind !== spanKind) continue;
     const key = `${o.name}\u0000${kind}`;
@@ -192,13 +194,14 @@ export async function dependencies(store: Store, tenant: string, startNs: bigint
   for await (const trace of store.searchTraces({ tenant, startNs, endNs })) {
     if (++inspected > maxTraces) break;
     const serviceOf = new Map<string, string>();
-    for (const s of trace.spans) serviceOf.set(toHex(s.spanId), s.serviceName);
+    for (const s of trace.spans) serviceOf.set(toHex(s.spanId), shownServiceName(s.serviceName));
     for (const s of trace.spans) {
       if (s.parentSpanId.length === 0) continue;
       const parent = serviceOf.get(toHex(s.parentSpanId));
-      if (parent === undefined || parent === s.serviceName) continue;
-      const key = `${parent}\u0000${s.serviceName}`;
-      const link = counts.get(key) ?? { parent, child: s.serviceName, callCount: 0 };
+      const child = shownServiceName(s.serviceName);
+      if (parent === undefined || parent === child) continue;
+      const key = `${parent}\u0000${child}`;
+      const link = counts.get(key) ?? { parent, child, callCount: 0 };
       link.callCount++;
       counts.set(key, link);
     }
@@ -212,12 +215,19 @@ export function traceSummaryJson(trace: TraceView): Record<string, unknown> {
   const ids = new Set(trace.spans.map((x) => toHex(x.spanId)));
   let orphans = 0;
   for (const x of trace.spans) if (x.parentSpanId.length > 0 && !ids.has(toHex(x.parentSpanId))) orphans++;
-  const services = Object.entries(s.serviceStats)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([name, st]) => ({ name, spanCount: st.spanCount, errorSpanCount: st.errorCount }));
+  const byName = new Map<string, { name: string; spanCount: number; errorSpanCount: number }>();
+  for (const [stored, st] of Object.entries(s.serviceStats)) {
+    const name = shownServiceName(stored);
+    const e = byName.get(name) ?? { name, spanCount: 0, errorSpanCount: 0 };
+    e.spanCount += st.spanCount;
+    e.errorSpanCount += st.errorCount;
+    byName.set(name, e);
+  }
+  const services = [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const root = trace.spans.find((x) => x.parentSpanId.length === 0);
   return {
     traceId: toHex(s.traceId),
-    rootServiceName: s.rootServiceName,
+    rootServiceName: root ? shownServiceName(root.serviceName) : s.rootServiceName,
     rootOperationName: s.rootSpanName,
     minStartTimeUnixNano: s.startTimeUnixNano.toString(),
     maxEndTimeUnixNano: s.endTimeUnixNano.toString(),

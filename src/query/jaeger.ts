@@ -22,6 +22,7 @@ import {
 } from './jaeger-search.js';
 import { toJaegerTrace, type JaegerTrace } from './jaeger-model.js';
 import { stringifyJson } from './json.js';
+import { shownServiceName } from './service-name.js';
 import { JAEGER_OTLP_JSON, resourceSpansJson } from '../otlp/render.js';
 import { clientGone, type ScanBounds } from './search.js';
 
@@ -155,7 +156,7 @@ export async function jaegerApi(app: FastifyInstance, opts: JaegerApiOptions): P
   });
 
   app.get('/api/v3/services', async (request, reply) => {
-    return send(reply, { services: sortedUnique(await store.services(tenantOf(request))) });
+    return send(reply, { services: sortedUnique((await store.services(tenantOf(request))).map(shownServiceName)) });
   });
 
   app.get('/api/v3/operations', async (request, reply) => {
@@ -169,7 +170,7 @@ export async function jaegerApi(app: FastifyInstance, opts: JaegerApiOptions): P
   // ---------------------------------------------------------------- legacy v1
 
   app.get('/api/services', async (request, reply) => {
-    const services = sortedUnique(await store.services(tenantOf(request)));
+    const services = sortedUnique((await store.services(tenantOf(request))).map(shownServiceName));
     return send(reply, envelope(services, services.length));
   });
 

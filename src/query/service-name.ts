@@ -1,15 +1,12 @@
 /**
  * The service name the query APIs show and match for a resource without `service.name`.
- * OpenTelemetry's resource semantic conventions name it `unknown_service` (SDKs append
- * `:<process.executable.name>` when they know it; a store only sees the missing attribute).
+ * Jaeger's OTLP translator and its v2 storage write `OTLPResourceNoServiceName` for such
+ * resources (OpenTelemetry SDKs would have sent `unknown_service:<exe>`; a store only sees the
+ * attribute missing), so Jaeger clients already know this name. Tempo search shows the same name.
  */
-export const UNKNOWN_SERVICE = 'unknown_service';
+export const NO_SERVICE_NAME = 'OTLPResourceNoServiceName';
 
-export function serviceNameOrUnknown(name: string): string {
-  return name === '' ? UNKNOWN_SERVICE : name;
-}
-
-/** The name stored for a service the query asked for by its shown name. */
-export function storedServiceName(shown: string): string {
-  return shown === UNKNOWN_SERVICE ? '' : shown;
+/** The name shown for a stored service name ('' when the resource had none). */
+export function shownServiceName(stored: string): string {
+  return stored === '' ? NO_SERVICE_NAME : stored;
 }

@@ -3,6 +3,7 @@
  * a span or resource attribute with that key has that value in string form, or when a derived
  * tag (service.name, status, error, span.kind, otel.status_code …) has it.
  */
+import { shownServiceName } from './service-name.js';
 import type { IndexedAttribute } from '../otlp/model.js';
 import type { SpanView } from '../store/types.js';
 import { KIND_NAMES, STATUS_NAMES } from './traceql/ast.js';
@@ -25,7 +26,7 @@ export function spanHasTag(span: SpanView, key: string, value: string, options: 
   if (attributeEquals(span.attributes, key, value) || attributeEquals(span.resourceAttributes, key, value)) return true;
   switch (key) {
     case 'service.name':
-      return span.serviceName === value;
+      return span.serviceName === value || shownServiceName(span.serviceName) === value;
     case 'name':
       return options.nameIsSpanName && span.name === value;
     case 'status':

@@ -2,6 +2,7 @@
  * Tempo search: parameters of GET /api/search and the SearchResponse JSON, shaped as Tempo's
  * tempopb.SearchResponse rendered by gogo jsonpb (uint64 as strings, zero values omitted).
  */
+import { shownServiceName } from './service-name.js';
 import type { IndexedAttribute } from '../otlp/model.js';
 import type { SpanView } from '../store/types.js';
 import { parseGoDuration } from './durations.js';
@@ -126,8 +127,11 @@ function spanSetJson(m: TraceMatch, plan: SearchPlan, fields: Operand[]): Json {
 export function traceSearchMetadata(m: TraceMatch, plan: SearchPlan, fields: Operand[]): Json {
   const s = m.trace.summary;
   const j: Json = { traceID: tempoTraceIdString(s.traceId) };
-  j.rootServiceName = s.rootServiceName !== '' ? s.rootServiceName : ROOT_SPAN_NOT_YET_RECEIVED;
-  if (s.rootSpanName !== '') j.rootTraceName = s.rootSpanName;
+  // The summary's '' means either no root yet or a root without service.name; the spans tell which.
+  const root = s.rootServiceName === '' ? m.trace.spans.find((x) => x.parentSpanId.length === 0) : undefined;
+  j.rootServiceName = s.rootServiceName !== '' ? s.rootServiceName : root ? shownServiceName(root.serviceName) : ROOT_SPAN_NOT_YET_RECEIVED;
+  const rootName = s.rootSpanName !== '' ? s.rootSpanName : root?.name ?? '';
+  if (rootName !== '') j.rootTraceName = rootName;
   if (s.startTimeUnixNano !== 0n) j.startTimeUnixNano = s.startTimeUnixNano.toString();
   const durationMs = Number((s.endTimeUnixNano - s.startTimeUnixNano) / 1_000_000n);
   if (durationMs > 0) j.durationMs = Math.min(durationMs, 0xffffffff);
@@ -141,7 +145,7 @@ export function traceSearchMetadata(m: TraceMatch, plan: SearchPlan, fields: Ope
     const e: Json = {};
     if (st.spanCount) e.spanCount = st.spanCount;
     if (st.errorCount) e.errorCount = st.errorCount;
-    stats[service] = e;
+    stats[shownServiceName(service)] = e;
   }
   if (Object.keys(stats).length) j.serviceStats = stats;
   return j;

@@ -4,7 +4,7 @@
  */
 import type { IndexedAttribute } from '../otlp/model.js';
 import type { SpanView, Store, TagValue, TraceView } from '../store/types.js';
-import { serviceNameOrUnknown } from './service-name.js';
+import { shownServiceName } from './service-name.js';
 import { QueryError } from './errors.js';
 import type { SearchPlan } from './planner.js';
 import { runTempoSearch, type ScanBounds } from './search.js';
@@ -157,7 +157,7 @@ export function intrinsicTagValues(name: string): IntrinsicValues | null {
     case 'rootServiceName':
     case 'trace:rootService':
       return recentValues(function* (trace) {
-        for (const span of rootSpans(trace)) yield serviceNameOrUnknown(span.serviceName);
+        for (const span of rootSpans(trace)) yield shownServiceName(span.serviceName);
       });
     case 'statusMessage':
     case 'span:statusMessage':
