@@ -42,7 +42,7 @@ export function parseContentEncoding(header: string | undefined): ContentEncodin
   if (value === '' || value === 'identity') return 'identity';
   if (value === 'gzip' || value === 'x-gzip') return 'gzip';
   if (value === 'deflate') return 'deflate';
-  throw new UnsupportedEncodingError(`unsupported Content-Encoding "${value.slice(0, 40)}"; use gzip or none`);
+  throw new UnsupportedEncodingError(`unsupported Content-Encoding "${value.slice(0, 40)}"; use gzip, deflate or none`);
 }
 
 export function readBody(stream: Readable, encoding: ContentEncoding, limit: number): Promise<Buffer> {

@@ -69,7 +69,9 @@ export function classifyFailure(err: unknown): Failure {
   if (err instanceof BadEncodingError) return { http: 400, grpc: GrpcCode.INVALID_ARGUMENT, message, reason: 'bad_encoding' };
   if (err instanceof InvalidTenantError) return { http: 400, grpc: GrpcCode.INVALID_ARGUMENT, message, reason: 'bad_tenant' };
   if (err instanceof InvalidConsistencyError) return { http: 400, grpc: GrpcCode.INVALID_ARGUMENT, message, reason: 'bad_consistency' };
-  if (err instanceof UnsupportedEncodingError) return { http: 415, grpc: GrpcCode.UNIMPLEMENTED, message, reason: 'unsupported_encoding' };
+  // Both 415s carry INVALID_ARGUMENT: the request is malformed for this endpoint (UNIMPLEMENTED would
+  // say the method is missing). The OTLP spec only fixes the HTTP status, 415.
+  if (err instanceof UnsupportedEncodingError) return { http: 415, grpc: GrpcCode.INVALID_ARGUMENT, message, reason: 'unsupported_encoding' };
   if (err instanceof UnsupportedContentTypeError) return { http: 415, grpc: GrpcCode.INVALID_ARGUMENT, message, reason: 'unsupported_content_type' };
   if (err instanceof BodyTooLargeError) return { http: 413, grpc: GrpcCode.RESOURCE_EXHAUSTED, message, reason: 'too_large' };
   if (err instanceof SignalNotImplementedError) return { http: 501, grpc: GrpcCode.UNIMPLEMENTED, message, reason: 'not_implemented' };

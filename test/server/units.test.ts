@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { OtlpDecodeError } from '../../src/otlp/model.js';
 import { StoreOverloadedError } from '../../src/store/types.js';
-import { BodyTooLargeError, UnsupportedContentTypeError } from '../../src/server/body.js';
+import { BodyTooLargeError, UnsupportedContentTypeError, UnsupportedEncodingError, parseContentEncoding } from '../../src/server/body.js';
 import { classifyFailure, InvalidConsistencyError, parseWriteConsistency, retryAfterSeconds, SignalNotImplementedError } from '../../src/server/ingest.js';
 import { InflightLimiter, NodeBusyError } from '../../src/server/limits.js';
 import { DEFAULT_TENANT, InvalidTenantError, parseTenant } from '../../src/server/tenant.js';
@@ -46,6 +46,7 @@ describe('classifyFailure', () => {
       [new InvalidTenantError('x'), 400, 3],
       [new InvalidConsistencyError('x'), 400, 3],
       [new UnsupportedContentTypeError('x'), 415, 3],
+      [new UnsupportedEncodingError('x'), 415, 3],
       [new BodyTooLargeError(10, true), 413, 8],
       [new SignalNotImplementedError('x'), 501, 12],
       [new StoreOverloadedError('x', 100), 429, 14],
@@ -58,6 +59,9 @@ describe('classifyFailure', () => {
       expect([f.http, f.grpc], String(err)).toEqual([http, grpc]);
     }
     expect(classifyFailure(new StoreOverloadedError('x', 100)).retryAfterMs).toBe(1000);
+    // Both kinds of 415 carry the same google.rpc.Status code, and the message names every accepted encoding.
+    expect(() => parseContentEncoding('br')).toThrow(/gzip, deflate or none/);
+    expect(classifyFailure(new UnsupportedEncodingError('x')).grpc).toBe(classifyFailure(new UnsupportedContentTypeError('x')).grpc);
     expect(retryAfterSeconds(1)).toBe(1);
     expect(retryAfterSeconds(2500)).toBe(3);
   });
