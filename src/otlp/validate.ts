@@ -6,6 +6,55 @@
 import { otlpJsonToProtobuf, type OtlpSignal } from './json.js';
 import { OtlpDecodeError } from './model.js';
 import { otlpTypes } from './proto.js';
+import protobuf from 'protobufjs';
+
+/** Walk depth bound, as for AnyValue nesting elsewhere. */
+const LOCATE_MAX_DEPTH = 64;
+
+/**
+ * The path of the first field whose bytes cannot be read (`ExportLogsServiceRequest.resourceLogs[0]
+ * .scopeLogs[0]: length 9 runs past the end`), or null when the walk finds nothing wrong.
+ */
+function locateWireFailure(type: protobuf.Type, buf: Uint8Array, start: number, end: number, path: string, depth: number): string | null {
+  if (depth > LOCATE_MAX_DEPTH) return `${path}: nested too deeply`;
+  const reader = protobuf.Reader.create(buf.subarray(0, end));
+  reader.pos = start;
+  const counts = new Map<number, number>();
+  while (reader.pos < end) {
+    let tag: number;
+    try {
+      tag = reader.uint32();
+    } catch {
+      return `${path}: truncated tag at byte ${reader.pos}`;
+    }
+    const id = tag >>> 3;
+    const wire = tag & 7;
+    const field = type.fieldsById[id];
+    const index = counts.get(id) ?? 0;
+    counts.set(id, index + 1);
+    const fieldPath = field ? `${path}.${field.name}${field.repeated ? `[${index}]` : ''}` : `${path}.<field ${id}>`;
+    if (wire === 2 && field && field.resolvedType instanceof protobuf.Type) {
+      let len: number;
+      try {
+        len = reader.uint32();
+      } catch {
+        return `${fieldPath}: truncated length`;
+      }
+      if (len > end - reader.pos) return `${fieldPath}: length ${len} runs past the end of its message (${end - reader.pos} bytes left)`;
+      const inner = locateWireFailure(field.resolvedType, buf, reader.pos, reader.pos + len, fieldPath, depth + 1);
+      if (inner) return inner;
+      reader.pos += len;
+      continue;
+    }
+    try {
+      reader.skipType(wire);
+    } catch (err) {
+      return `${fieldPath}: ${err instanceof Error ? err.message : String(err)}`;
+    }
+    if (reader.pos > end) return `${fieldPath}: runs past the end of its message`;
+  }
+  return null;
+}
 
 export interface ExportSummary {
   resources: number;
@@ -29,7 +78,14 @@ function decode(signal: OtlpSignal, bytes: Uint8Array): Scoped {
   } catch (err) {
     // protobufjs throws Error / RangeError (and a stack overflow on absurd nesting): all mean "undecodable".
     const message = err instanceof Error ? err.message : String(err);
-    throw new OtlpDecodeError(`${type.name}: ${message}`);
+    // protobufjs names no field; walking the wire format once more finds which one failed (errors only).
+    let where: string | null = null;
+    try {
+      where = locateWireFailure(type, bytes, 0, bytes.length, type.name, 0);
+    } catch {
+      where = null;
+    }
+    throw new OtlpDecodeError(where ? `${where}: ${message}` : `${type.name}: ${message}`);
   }
 }
 

@@ -72,3 +72,16 @@ describe('metrics', () => {
     expect(() => validateMetricsRequest(json({ resourceMetrics: {} }), 'json')).toThrow(/resourceMetrics: expected an array/);
   });
 });
+
+describe('undecodable logs / metrics protobuf bodies name the field that failed', () => {
+  it('a length running past its message is reported with its path', () => {
+    // resource_logs[0] { resource { attributes[0]: length 9 with 1 byte left } }
+    expect(() => validateLogsRequest(Uint8Array.from([0x0a, 0x05, 0x0a, 0x03, 0x0a, 0x09, 0x01]), 'protobuf')).toThrow(
+      /^ExportLogsServiceRequest\.resourceLogs\[0\]\.resource\.attributes\[0\]: length 9 runs past the end/,
+    );
+    // resource_metrics[0] { scope_metrics[0] { metrics[0] { name: truncated varint length } } }
+    expect(() => validateMetricsRequest(Uint8Array.from([0x0a, 0x06, 0x12, 0x04, 0x12, 0x02, 0x0a, 0x80]), 'protobuf')).toThrow(
+      /^ExportMetricsServiceRequest\.resourceMetrics\[0\]\.scopeMetrics\[0\]\.metrics\[0\]\.name: /,
+    );
+  });
+});
