@@ -16,6 +16,7 @@ export class NodeMetrics {
   readonly requestsRejected: Counter<'transport' | 'signal' | 'reason'>;
   readonly ingestDuration: Histogram<'transport' | 'signal' | 'code'>;
   readonly httpDuration: Histogram<'server' | 'method' | 'route' | 'code'>;
+  readonly undecodableTraces: Counter;
 
   constructor(store: () => Store | undefined, limiter: InflightLimiter) {
     const registers = [this.registry];
@@ -32,6 +33,11 @@ export class NodeMetrics {
       name: 'otlp_store_requests_rejected_total',
       help: 'Ingest requests refused as a whole, by reason',
       labelNames: ['transport', 'signal', 'reason'],
+      registers,
+    });
+    this.undecodableTraces = new Counter({
+      name: 'otlp_store_query_undecodable_traces_total',
+      help: 'Traces a search left out because their stored bytes could not be decoded',
       registers,
     });
     this.ingestDuration = new Histogram({

@@ -23,7 +23,10 @@ export interface NodePorts {
 }
 
 /** A fastify plugin of query/: registers its routes; reads the tenant of each request through tenantOf. */
-export type QueryPlugin = (app: FastifyInstance, options: { store: Store; tenantOf: (request: FastifyRequest) => string }) => Promise<void>;
+export type QueryPlugin = (
+  app: FastifyInstance,
+  options: { store: Store; tenantOf: (request: FastifyRequest) => string; onUndecodableTrace?: () => void },
+) => Promise<void>;
 
 /** What the node is assembled from; `components.ts` binds the real modules. */
 export interface NodeComponents {
@@ -223,7 +226,7 @@ export class OtlpStoreNode {
     const app = Fastify(fastifyServerOptions(this.config, this.logger.child({ component: 'jaeger' })));
     this.instrument(app, 'jaeger');
     this.validateReadConsistency(app);
-    await app.register(this.components.jaegerPlugin, { store, tenantOf });
+    await app.register(this.components.jaegerPlugin, { store, tenantOf, onUndecodableTrace: () => this.metrics.undecodableTraces.inc() });
     return app;
   }
 }
