@@ -4,6 +4,7 @@
  * candidate. Only conditions that every match must satisfy become index terms: equality on a
  * path of `&&` (never under `||`), so pruning can never drop a true match.
  */
+import { NO_SERVICE_NAME } from './service-name.js';
 import type { CandidateQuery, IndexTerm } from '../store/types.js';
 import type { FieldExpr, Operand, TraceQLQuery } from './traceql/ast.js';
 import { QueryError } from './errors.js';
@@ -94,7 +95,10 @@ export function traceDurationBounds(filter: FieldExpr | null): { min?: bigint; m
 export function tagTerms(tags: TagCondition[]): IndexTerm[] {
   const out: IndexTerm[] = [];
   for (const { key, value } of tags) {
-    if (key === 'service.name') out.push({ kind: 'service', value });
+    if (key === 'service.name') {
+      // The name shown for resources without a service is not indexed: no pruning for it.
+      if (value !== NO_SERVICE_NAME) out.push({ kind: 'service', value });
+    }
     else if (key === 'name') out.push({ kind: 'name', value });
     else if (key === 'status' || key === 'status.code') {
       const code = ({ unset: 0, ok: 1, error: 2 } as Record<string, number>)[value.toLowerCase()];

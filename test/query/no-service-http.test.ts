@@ -70,5 +70,7 @@ it('Tempo search shows the same root service name, not "<root span not yet recei
   expect(t.rootServiceName).toBe(NO_SERVICE);
   expect(t.rootTraceName).toBe('anonymous root');
   expect(Object.keys(t.serviceStats).sort()).toEqual(['api', NO_SERVICE].sort());
+  const byTag = await get(tempo, `/api/search?tags=${encodeURIComponent(`service.name=${NO_SERVICE}`)}&limit=5`);
+  expect(byTag.traces.map((x: { traceID: string }) => x.traceID.padStart(32, '0'))).toEqual([T]);
   expect((await get(tempo, '/api/v2/search/tag/rootServiceName/values')).tagValues).toEqual([{ type: 'string', value: NO_SERVICE }]);
 });
