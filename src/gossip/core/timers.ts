@@ -2,9 +2,11 @@
  * The core's own timers: deadlines in a heap, run when the host calls tick(now). The host only
  * needs nextDeadline() to know when to call again.
  */
-import { MinHeap, type HeapEntry } from './heap.js';
+import { MinHeap, byTimeThenSeq } from '../../util/heap.js';
 
-interface TimerEntry extends HeapEntry {
+interface TimerEntry {
+  at: number;
+  seq: number;
   fn: () => void;
   cancelled: boolean;
 }
@@ -16,7 +18,7 @@ export interface TimerHandle {
 const MAX_TIMERS = 1_000_000;
 
 export class Timers {
-  private heap = new MinHeap<TimerEntry>();
+  private heap = new MinHeap<TimerEntry>(byTimeThenSeq('at'));
   private seq = 0;
 
   schedule(at: number, fn: () => void): TimerHandle {

@@ -5,7 +5,7 @@
  */
 import { GossipCore } from '../core/core.js';
 import { makeConfig, type GossipConfig } from '../core/config.js';
-import { MinHeap, type HeapEntry } from '../core/heap.js';
+import { MinHeap, byTimeThenSeq } from '../../util/heap.js';
 import { Prng } from '../core/prng.js';
 import type { GossipEvent, GossipStats } from '../core/types.js';
 
@@ -28,7 +28,7 @@ type SimEvent =
   | { kind: 'stallEnd'; node: number; gen: number }
   | { kind: 'action'; fn: () => void };
 
-type QueuedEvent = HeapEntry & { ev: SimEvent };
+type QueuedEvent = { at: number; seq: number; ev: SimEvent };
 
 export interface SimMember {
   index: number;
@@ -54,7 +54,7 @@ export type EventListener = (observer: SimMember, event: GossipEvent) => void;
 export class SimNetwork {
   readonly members: SimMember[] = [];
   now = 0;
-  private readonly heap = new MinHeap<QueuedEvent>();
+  private readonly heap = new MinHeap<QueuedEvent>(byTimeThenSeq('at'));
   private seq = 0;
   private readonly rng: Prng;
   private readonly byAddr = new Map<string, number>();

@@ -9,7 +9,7 @@ import type { NodeId, Snapshot } from '../types.js';
 import { RaftCore, RaftInvariantError, seededRandom, type Message, type Mutation, type Random, type Ready } from '../core/index.js';
 import { SafetyChecker, SimViolation, type Property } from './checker.js';
 import { SimDisk } from './disk.js';
-import { EventHeap } from './heap.js';
+import { MinHeap, byTimeThenSeq } from '../../util/heap.js';
 import { encodeOp, SimStateMachine } from './state-machine.js';
 
 /**
@@ -98,7 +98,7 @@ interface PendingRead {
 export class Simulation {
   private readonly rng: Random;
   private readonly nodes = new Map<NodeId, SimNode>();
-  private readonly events = new EventHeap<SimEvent>();
+  private readonly events = new MinHeap<SimEvent>(byTimeThenSeq('time'));
   private seqCounter = 0;
   private now = 0;
   private steps = 0;
@@ -779,7 +779,7 @@ export class Simulation {
 
   private runUntil(time: number): void {
     for (;;) {
-      const next = this.events.peekTime();
+      const next = this.events.peek()?.time;
       if (next === undefined || next > time) break;
       const ev = this.events.pop()!;
       this.now = ev.time;
