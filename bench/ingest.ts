@@ -17,8 +17,8 @@ import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import autocannon, { type Result as AutocannonResult } from 'autocannon';
 import * as grpc from '@grpc/grpc-js';
-import protobuf from 'protobufjs';
 import { Level } from 'level';
+import { otlpTypes } from '../src/otlp/proto.js';
 import { generateRequests, stampUnique, type GeneratedRequest } from './lib/otlp-gen.js';
 import { startNode, memoryOf, type RunningNode } from './lib/node-proc.js';
 import { summarize, fmt, mib } from './lib/stats.js';
@@ -61,10 +61,8 @@ function forAbout(ms: number, step: () => number): { spans: number; elapsedS: nu
 }
 
 async function ceilingDecode(): Promise<number> {
-  const root = new protobuf.Root();
-  root.resolvePath = (_origin, target) => join('proto', target);
-  root.loadSync('opentelemetry/proto/collector/trace/v1/trace_service.proto', { keepCase: false });
-  const Req = root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest');
+  // The same protobufjs types the node loads (src/otlp/proto.ts), fully decoding.
+  const Req = otlpTypes().ExportTraceServiceRequest;
   let i = 0;
   const { spans, elapsedS } = forAbout(4000, () => {
     const t = templates[i++ % templates.length]!;
