@@ -8,7 +8,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { Logger } from 'pino';
 import { bodyFormatOf, parseContentEncoding, readBody } from './body.js';
 import type { NodeConfig } from './config.js';
-import { classifyFailure, GrpcCode, IngestPipeline, parseWriteConsistency, rejectionMessage, retryAfterSeconds, type BodyFormat } from './ingest.js';
+import { classifyFailure, IngestPipeline, parseWriteConsistency, rejectionMessage, retryAfterSeconds, type BodyFormat } from './ingest.js';
 import { NodeBusyError, type InflightLimiter } from './limits.js';
 import type { NodeMetrics, Signal } from './metrics.js';
 import { parseTenant } from './tenant.js';
@@ -77,8 +77,7 @@ export function buildHttpReceiver(deps: HttpReceiverDeps): FastifyInstance {
       // Whatever of the upload is unread is discarded, so the client can read this answer.
       if (!request.raw.readableEnded) request.raw.resume();
       if (failure.retryAfterMs !== undefined) reply.header('retry-after', String(retryAfterSeconds(failure.retryAfterMs)));
-      const grpcCode = failure.http === 501 ? GrpcCode.UNIMPLEMENTED : failure.grpc;
-      send(reply, failure.http, format, pipeline.codec.encodeStatus(format, grpcCode, failure.message, failure.retryAfterMs));
+      send(reply, failure.http, format, pipeline.codec.encodeStatus(format, failure.grpc, failure.message, failure.retryAfterMs));
     } finally {
       if (heldBytes) limiter.releaseBytes(heldBytes);
       if (heldRequest) limiter.releaseRequest();

@@ -5,6 +5,7 @@
  */
 import type { DecodedTraceRequest, RejectedSpans } from '../otlp/model.js';
 import { OtlpDecodeError } from '../otlp/model.js';
+import { GrpcCode } from '../otlp/responses.js';
 import { rejectionSummary } from '../otlp/scan.js';
 import { StoreOverloadedError, type Store } from '../store/types.js';
 import { BadEncodingError, BodyTooLargeError, UnsupportedContentTypeError, UnsupportedEncodingError } from './body.js';
@@ -42,16 +43,6 @@ export function parseWriteConsistency(value: string | string[] | undefined, fall
   if ((WRITE_CONSISTENCY_LEVELS as readonly string[]).includes(text)) return text as WriteConsistency;
   throw new InvalidConsistencyError(`X-Consistency "${text.slice(0, 40)}" is not one of ${WRITE_CONSISTENCY_LEVELS.join(', ')}`);
 }
-
-/** gRPC status codes used here (google.rpc.Code). */
-export const GrpcCode = {
-  OK: 0,
-  INVALID_ARGUMENT: 3,
-  RESOURCE_EXHAUSTED: 8,
-  UNIMPLEMENTED: 12,
-  INTERNAL: 13,
-  UNAVAILABLE: 14,
-} as const;
 
 export interface Failure {
   http: number;
