@@ -6,9 +6,10 @@
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { rejectionSummary } from '../otlp/scan.js';
 import { bodyFormatOf, parseContentEncoding, readBody } from './body.js';
 import type { NodeConfig } from './config.js';
-import { classifyFailure, IngestPipeline, parseWriteConsistency, rejectionMessage, retryAfterSeconds, type BodyFormat } from './ingest.js';
+import { classifyFailure, IngestPipeline, parseWriteConsistency, retryAfterSeconds, type BodyFormat } from './ingest.js';
 import { NodeBusyError, type InflightLimiter } from './limits.js';
 import type { NodeMetrics, Signal } from './metrics.js';
 import { parseTenant } from './tenant.js';
@@ -68,7 +69,10 @@ export function buildHttpReceiver(deps: HttpReceiverDeps): FastifyInstance {
       heldBytes = body.length;
       if (signal !== 'traces') pipeline.otherSignal(signal, body, format);
       const rejected = await pipeline.traces('http', tenant, body, format);
-      if (rejected.count > 0) deps.logger.debug({ tenant, rejected: rejected.count, reason: rejectionMessage(rejected) }, 'spans rejected');
+      // The summary is built again for the response; build it for the log only when debug is on.
+      if (rejected.count > 0 && deps.logger.isLevelEnabled('debug')) {
+        deps.logger.debug({ tenant, rejected: rejected.count, reason: rejectionSummary(rejected) }, 'spans rejected');
+      }
       send(reply, 200, format, pipeline.codec.encodeExportResponse(signal, format, rejected));
     } catch (err) {
       const failure = classifyFailure(err);

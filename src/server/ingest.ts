@@ -6,7 +6,6 @@
 import type { DecodedTraceRequest, RejectedSpans } from '../otlp/model.js';
 import { OtlpDecodeError } from '../otlp/model.js';
 import { GrpcCode } from '../otlp/responses.js';
-import { rejectionSummary } from '../otlp/scan.js';
 import { StoreOverloadedError, type Store } from '../store/types.js';
 import { BadEncodingError, BodyTooLargeError, UnsupportedContentTypeError, UnsupportedEncodingError } from './body.js';
 import { WRITE_CONSISTENCY_LEVELS, type WriteConsistency } from './config.js';
@@ -78,15 +77,6 @@ export function classifyFailure(err: unknown): Failure {
 /** Retry-After in whole seconds, at least 1. */
 export function retryAfterSeconds(ms: number): number {
   return Math.max(1, Math.ceil(ms / 1000));
-}
-
-const MAX_ERROR_MESSAGE = 2000;
-
-/** partial_success.error_message: otlp/'s summary, bounded in length. */
-export function rejectionMessage(rejected: RejectedSpans): string {
-  let text = rejectionSummary(rejected);
-  if (text.length > MAX_ERROR_MESSAGE) text = text.slice(0, MAX_ERROR_MESSAGE) + '…';
-  return text;
 }
 
 export class IngestPipeline {
