@@ -114,13 +114,14 @@ export async function jaegerApi(app: FastifyInstance, opts: JaegerApiOptions): P
     if (skipped.count > 0) request.log.warn({ undecodableTraces: skipped.count, first: skipped.first }, 'jaeger search: left out traces whose stored bytes cannot be decoded');
   }
 
-  async function jaegerTraces(tenant: string, traces: TraceView[], skipped: UndecodableTraces): Promise<JaegerTrace[]> {
-    const out: JaegerTrace[] = [];
+  /** Reads and decodes the full traces of a search result, leaving out missing and undecodable ones. */
+  async function decodedTraces(tenant: string, traces: TraceView[], skipped: UndecodableTraces): Promise<DecodedResourceSpans[][]> {
+    const out: DecodedResourceSpans[][] = [];
     for (const t of traces) {
       const bytes = await store.getTrace(tenant, t.summary.traceId);
       if (!bytes || !bytes.length) continue;
       const decoded = decodeForSearch(bytes, t.summary.traceId, skipped);
-      if (decoded) out.push(toJaegerTrace(decoded));
+      if (decoded) out.push(decoded);
     }
     return out;
   }
@@ -137,14 +138,8 @@ export async function jaegerApi(app: FastifyInstance, opts: JaegerApiOptions): P
   app.get('/api/v3/traces', async (request, reply) => {
     const tenant = tenantOf(request);
     const traces = await findTraces(store, tenant, parseV3Query(queryParams(request)), scanBounds(reply));
-    const resourceSpans: unknown[] = [];
     const skipped: UndecodableTraces = { count: 0 };
-    for (const t of traces) {
-      const bytes = await store.getTrace(tenant, t.summary.traceId);
-      if (!bytes || !bytes.length) continue;
-      const decoded = decodeForSearch(bytes, t.summary.traceId, skipped);
-      if (decoded) resourceSpans.push(...resourceSpansJson(decoded, JAEGER_OTLP_JSON));
-    }
+    const resourceSpans = (await decodedTraces(tenant, traces, skipped)).flatMap((decoded) => resourceSpansJson(decoded, JAEGER_OTLP_JSON));
     logSkipped(request, skipped);
     if (resourceSpans.length === 0) throw new TraceNotFoundError(NO_TRACES_FOUND);
     return send(reply, { result: { resourceSpans } });
@@ -217,7 +212,7 @@ export async function jaegerApi(app: FastifyInstance, opts: JaegerApiOptions): P
     }
     const traces = await findTraces(store, tenant, parseV1Search(q, now()), scanBounds(reply));
     const skipped: UndecodableTraces = { count: 0 };
-    const found = await jaegerTraces(tenant, traces, skipped);
+    const found = (await decodedTraces(tenant, traces, skipped)).map(toJaegerTrace);
     logSkipped(request, skipped);
     return send(reply, envelope(found));
   });
