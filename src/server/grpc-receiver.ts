@@ -5,11 +5,9 @@
  * (RESOURCE_EXHAUSTED).
  */
 import * as grpc from '@grpc/grpc-js';
-import type { Logger } from 'pino';
-import type { NodeConfig } from './config.js';
-import { classifyFailure, IngestPipeline, parseWriteConsistency } from './ingest.js';
-import { NodeBusyError, type InflightLimiter } from './limits.js';
-import type { NodeMetrics, Signal } from './metrics.js';
+import { classifyFailure, parseWriteConsistency, type ReceiverDeps } from './ingest.js';
+import { NodeBusyError } from './limits.js';
+import type { Signal } from './metrics.js';
 import { parseTenant } from './tenant.js';
 
 const SERVICES: Record<Signal, string> = {
@@ -35,22 +33,13 @@ function serviceDefinition(signal: Signal): grpc.ServiceDefinition {
   };
 }
 
-export interface GrpcReceiverDeps {
-  config: NodeConfig;
-  pipeline: IngestPipeline;
-  limiter: InflightLimiter;
-  metrics: NodeMetrics;
-  logger: Logger;
-  accepting: () => boolean;
-}
-
 function metadataValue(metadata: grpc.Metadata, key: string): string | string[] | undefined {
   const values = metadata.get(key).map((v) => (typeof v === 'string' ? v : v.toString('utf8')));
   if (values.length === 0) return undefined;
   return values.length === 1 ? values[0] : values;
 }
 
-export function buildGrpcServer(deps: GrpcReceiverDeps): grpc.Server {
+export function buildGrpcServer(deps: ReceiverDeps): grpc.Server {
   const { config, pipeline, limiter, metrics } = deps;
   const server = new grpc.Server({
     'grpc.max_receive_message_length': config.maxBodyBytes,
@@ -74,12 +63,12 @@ export function buildGrpcServer(deps: GrpcReceiverDeps): grpc.Server {
       };
       const work = async (): Promise<Buffer> => {
         if (!deps.accepting()) throw new NodeBusyError('node is shutting down', 1000, true);
-        if (!limiter.tryAcquireRequest()) throw new NodeBusyError(`too many ingest requests in flight (limit ${limiter.maxRequests})`, 1000);
+        limiter.acquireRequest();
         heldRequest = true;
         const tenant = parseTenant(metadataValue(call.metadata, 'x-scope-orgid'));
         parseWriteConsistency(metadataValue(call.metadata, 'x-consistency'), config.writeConsistency);
         const body = call.request;
-        if (!limiter.tryAcquireBytes(body.length)) throw new NodeBusyError(`too many ingest bytes in flight (limit ${limiter.maxBytes})`, 1000);
+        limiter.acquireBytes(body.length);
         heldBytes = body.length;
         if (signal !== 'traces') pipeline.otherSignal(signal, body, 'protobuf');
         const rejected = await pipeline.traces('grpc', tenant, body, 'protobuf');

@@ -9,22 +9,12 @@ import type { Logger } from 'pino';
 import { rejectionSummary } from '../otlp/scan.js';
 import { bodyFormatOf, parseContentEncoding, readBody } from './body.js';
 import type { NodeConfig } from './config.js';
-import { classifyFailure, IngestPipeline, parseWriteConsistency, retryAfterSeconds, type BodyFormat } from './ingest.js';
-import { NodeBusyError, type InflightLimiter } from './limits.js';
-import type { NodeMetrics, Signal } from './metrics.js';
+import { classifyFailure, parseWriteConsistency, retryAfterSeconds, type BodyFormat, type ReceiverDeps } from './ingest.js';
+import { NodeBusyError } from './limits.js';
+import type { Signal } from './metrics.js';
 import { parseTenant } from './tenant.js';
 
 const CONTENT_TYPE: Record<BodyFormat, string> = { protobuf: 'application/x-protobuf', json: 'application/json' };
-
-export interface HttpReceiverDeps {
-  config: NodeConfig;
-  pipeline: IngestPipeline;
-  limiter: InflightLimiter;
-  metrics: NodeMetrics;
-  logger: Logger;
-  /** false once shutdown has begun: new requests get 503. */
-  accepting: () => boolean;
-}
 
 export function fastifyServerOptions(config: NodeConfig, logger: Logger) {
   return {
@@ -38,7 +28,7 @@ export function fastifyServerOptions(config: NodeConfig, logger: Logger) {
   };
 }
 
-export function buildHttpReceiver(deps: HttpReceiverDeps): FastifyInstance {
+export function buildHttpReceiver(deps: ReceiverDeps): FastifyInstance {
   const { config, pipeline, limiter, metrics } = deps;
   // While closing, the handler itself answers 503 with Retry-After and a Status (not fastify's bare 503).
   const app = Fastify({ ...fastifyServerOptions(config, deps.logger.child({ component: 'otlp-http' })), return503OnClosing: false });
@@ -59,13 +49,13 @@ export function buildHttpReceiver(deps: HttpReceiverDeps): FastifyInstance {
     try {
       if (!deps.accepting()) throw new NodeBusyError('node is shutting down', 1000, true);
       format = bodyFormatOf(request.headers['content-type']);
-      if (!limiter.tryAcquireRequest()) throw new NodeBusyError(`too many ingest requests in flight (limit ${limiter.maxRequests})`, 1000);
+      limiter.acquireRequest();
       heldRequest = true;
       const tenant = parseTenant(request.headers['x-scope-orgid']);
       parseWriteConsistency(request.headers['x-consistency'], config.writeConsistency);
       const encoding = parseContentEncoding(request.headers['content-encoding'] as string | undefined);
       const body = await readBody(request.raw, encoding, config.maxBodyBytes);
-      if (!limiter.tryAcquireBytes(body.length)) throw new NodeBusyError(`too many ingest bytes in flight (limit ${limiter.maxBytes})`, 1000);
+      limiter.acquireBytes(body.length);
       heldBytes = body.length;
       if (signal !== 'traces') pipeline.otherSignal(signal, body, format);
       const rejected = await pipeline.traces('http', tenant, body, format);

@@ -3,13 +3,14 @@
  * store, and classify every failure once, so the HTTP and gRPC receivers only translate outcomes
  * into their own status codes.
  */
+import type { Logger } from 'pino';
 import type { DecodedTraceRequest, RejectedSpans } from '../otlp/model.js';
 import { OtlpDecodeError } from '../otlp/model.js';
 import { GrpcCode } from '../otlp/responses.js';
 import { StoreOverloadedError, type Store } from '../store/types.js';
 import { BadEncodingError, BodyTooLargeError, UnsupportedContentTypeError, UnsupportedEncodingError } from './body.js';
-import { WRITE_CONSISTENCY_LEVELS, type WriteConsistency } from './config.js';
-import { NodeBusyError } from './limits.js';
+import { WRITE_CONSISTENCY_LEVELS, type NodeConfig, type WriteConsistency } from './config.js';
+import { NodeBusyError, type InflightLimiter } from './limits.js';
 import type { NodeMetrics, Signal, Transport } from './metrics.js';
 import { InvalidTenantError } from './tenant.js';
 
@@ -77,6 +78,17 @@ export function classifyFailure(err: unknown): Failure {
 /** Retry-After in whole seconds, at least 1. */
 export function retryAfterSeconds(ms: number): number {
   return Math.max(1, Math.ceil(ms / 1000));
+}
+
+/** What both receivers (HTTP and gRPC) are built from. */
+export interface ReceiverDeps {
+  config: NodeConfig;
+  pipeline: IngestPipeline;
+  limiter: InflightLimiter;
+  metrics: NodeMetrics;
+  logger: Logger;
+  /** false once shutdown has begun: new requests get 503 / UNAVAILABLE. */
+  accepting: () => boolean;
 }
 
 export class IngestPipeline {

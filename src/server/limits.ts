@@ -21,6 +21,11 @@ export class InflightLimiter {
     return true;
   }
 
+  /** Takes a request slot or throws NodeBusyError (429 / UNAVAILABLE with a retry hint). */
+  acquireRequest(): void {
+    if (!this.tryAcquireRequest()) throw new NodeBusyError(`too many ingest requests in flight (limit ${this.maxRequests})`, 1000);
+  }
+
   releaseRequest(): void {
     if (this.requests <= 0) throw new Error('InflightLimiter: releaseRequest without acquire');
     this.requests--;
@@ -34,6 +39,11 @@ export class InflightLimiter {
     if (this.bytes > 0 && this.bytes + n > this.maxBytes) return false;
     this.bytes += n;
     return true;
+  }
+
+  /** Reserves body bytes or throws NodeBusyError (429 / UNAVAILABLE with a retry hint). */
+  acquireBytes(n: number): void {
+    if (!this.tryAcquireBytes(n)) throw new NodeBusyError(`too many ingest bytes in flight (limit ${this.maxBytes})`, 1000);
   }
 
   releaseBytes(n: number): void {
