@@ -12,7 +12,7 @@ import { tempoSpanIdString, tempoTraceIdString } from './ids.js';
 import { parseLogfmt, type SearchPlan, type TagCondition } from './planner.js';
 import type { SearchOutcome, TraceMatch } from './search.js';
 import { KIND_NAMES, STATUS_NAMES, type Operand } from './traceql/ast.js';
-import { referencedFields } from './traceql/evaluate.js';
+import { attributeValue, referencedFields } from './traceql/evaluate.js';
 import { parseTraceQL } from './traceql/parser.js';
 
 export const DEFAULT_LIMIT = 20;
@@ -68,13 +68,12 @@ export function parseTempoSearch(q: QueryParams): SearchPlan {
 
 type Json = Record<string, unknown>;
 
-export function indexedValueJson(a: IndexedAttribute): Json {
-  const v = a.value;
-  if (typeof v === 'string') return { stringValue: v };
-  if (typeof v === 'boolean') return { boolValue: v };
-  if (typeof v === 'bigint') return { intValue: v.toString() };
-  if (a.isDouble || !Number.isInteger(v)) return { doubleValue: v };
-  return { intValue: String(v) };
+const ANY_VALUE_FIELD = { string: 'stringValue', bool: 'boolValue', int: 'intValue', float: 'doubleValue' } as const;
+
+/** An indexed attribute value as OTLP/JSON AnyValue (int64 as a string, as protojson writes it). */
+function indexedValueJson(a: IndexedAttribute): Json {
+  const v = attributeValue(a);
+  return { [ANY_VALUE_FIELD[v.t]]: v.t === 'int' ? v.v.toString() : v.v };
 }
 
 function find(attrs: IndexedAttribute[], key: string): IndexedAttribute | undefined {

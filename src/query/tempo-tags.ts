@@ -9,6 +9,7 @@ import { QueryError } from './errors.js';
 import type { SearchPlan } from './planner.js';
 import { runTempoSearch, type ScanBounds } from './search.js';
 import { KIND_NAMES, STATUS_NAMES, type TraceQLQuery } from './traceql/ast.js';
+import { attributeValue } from './traceql/evaluate.js';
 import { tokenize } from './traceql/lexer.js';
 import { parseTraceQL } from './traceql/parser.js';
 import { sortedUnique } from './http-util.js';
@@ -54,11 +55,8 @@ export async function indexedTagValues(store: Store, tenant: string, name: strin
 }
 
 function typedValue(a: IndexedAttribute): { type: string; value: string } {
-  const v = a.value;
-  if (typeof v === 'string') return { type: 'string', value: v };
-  if (typeof v === 'boolean') return { type: 'bool', value: String(v) };
-  if (typeof v === 'bigint') return { type: 'int', value: v.toString() };
-  return { type: a.isDouble || !Number.isInteger(v) ? 'float' : 'int', value: String(v) };
+  const v = attributeValue(a);
+  return { type: v.t, value: String(v.v) };
 }
 
 /**

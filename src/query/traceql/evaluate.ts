@@ -12,7 +12,8 @@ import type { ComparisonOp, FieldExpr, Operand, TraceQLQuery, Value } from './as
 
 const NIL: Value = { t: 'nil' };
 
-export function attributeValue(attr: IndexedAttribute): Value {
+/** The value an indexed attribute holds, typed as TraceQL sees it (a double 3.0 stays a float). */
+export function attributeValue(attr: IndexedAttribute): Extract<Value, { t: 'string' | 'bool' | 'int' | 'float' }> {
   const v = attr.value;
   if (typeof v === 'string') return { t: 'string', v };
   if (typeof v === 'boolean') return { t: 'bool', v };
