@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { KvHistoryRecorder, kvModel, checkHistory, parseKvEdn, type KvInput } from '../../src/raft/lincheck/index.js';
-import { seededRandom } from '../../src/raft/lincheck/simulate.js';
+import { mulberry32 } from '../../src/util/prng.js';
 
 const yieldToOthers = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -40,7 +40,7 @@ class StaleReadStore implements Store {
 }
 
 async function runWorkload(store: Store, seed: number): Promise<KvHistoryRecorder> {
-  const random = seededRandom(seed);
+  const random = mulberry32(seed);
   let clock = 0;
   const history = new KvHistoryRecorder({ now: () => clock++ });
   let unique = 0;

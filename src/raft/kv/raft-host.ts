@@ -10,6 +10,7 @@ import type { Message, ReadState, Ready } from '../core/messages.js';
 import type { FileLog } from '../log/index.js';
 import { EntryType, type Entry, type NodeId, type Snapshot } from '../types.js';
 import type { PeerTransport } from './transport.js';
+import { mulberry32 } from '../../util/prng.js';
 
 export interface StateMachine {
   /** Apply one committed Normal entry; returns what the proposer should get back. */
@@ -56,17 +57,6 @@ interface PendingRead {
   deadline: number;
   index: number; // -1 until the ReadState arrives
   resolve: (o: ReadOutcome) => void;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export class RaftHost {

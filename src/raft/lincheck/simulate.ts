@@ -8,6 +8,7 @@ import type { KvInput, KvOutput } from './models/kv.js';
 import type { RegisterInput, RegisterOutput, RegisterValue } from './models/register.js';
 import type { SetInput, SetOutput } from './models/set.js';
 import type { Operation } from './types.js';
+import { mulberry32 } from '../../util/prng.js';
 
 export interface SimulationOptions {
   seed: number;
@@ -15,18 +16,6 @@ export interface SimulationOptions {
   operations: number;
   /** Fraction of operations whose client never learns the outcome. */
   lostRate: number;
-}
-
-/** Deterministic PRNG (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface Spec<State, Input, Output> {
@@ -39,7 +28,7 @@ interface Spec<State, Input, Output> {
 }
 
 function simulate<State, Input, Output>(options: SimulationOptions, spec: Spec<State, Input, Output>): Operation<Input, Output>[] {
-  const random = seededRandom(options.seed);
+  const random = mulberry32(options.seed);
   const clientClock = Array.from({ length: options.clients }, () => random() * 10);
   const clientIds = Array.from({ length: options.clients }, (_, i) => i);
   let nextClientId = options.clients;
