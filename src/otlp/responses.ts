@@ -70,12 +70,14 @@ export function exportResponseJson(signal: OtlpSignal, partial?: PartialSuccess)
   return { partialSuccess: body };
 }
 
+/** Full success encodes to zero bytes: shared, not built by protobufjs on every request. */
+const EMPTY_RESPONSE = new Uint8Array(0);
+
 /** The protobuf bytes of an Export*ServiceResponse (empty for full success). */
 export function encodeExportResponse(signal: OtlpSignal, partial?: PartialSuccess): Uint8Array {
+  if (!partial) return EMPTY_RESPONSE;
   const type = responseType(signal);
-  const obj = partial
-    ? { partialSuccess: { [REJECTED_FIELD[signal]]: partial.rejected, errorMessage: clip(partial.errorMessage) } }
-    : {};
+  const obj = { partialSuccess: { [REJECTED_FIELD[signal]]: partial.rejected, errorMessage: clip(partial.errorMessage) } };
   return type.encode(type.fromObject(obj)).finish();
 }
 
