@@ -17,7 +17,18 @@ export interface ResourceGroup {
   scopes: ScopeGroup[];
 }
 
-const textEncoder = new TextEncoder();
+/** Schema URLs repeat in every trace: encode each once (bounded, so odd inputs cannot grow it). */
+const urlBytes = new Map<string, Buffer>();
+const MAX_CACHED_URLS = 1024;
+
+function utf8(s: string): Buffer {
+  let b = urlBytes.get(s);
+  if (!b) {
+    b = Buffer.from(s, 'utf8');
+    if (urlBytes.size < MAX_CACHED_URLS) urlBytes.set(s, b);
+  }
+  return b;
+}
 
 function varintSize(n: number): number {
   let size = 1;
@@ -33,85 +44,74 @@ function fieldSize(payloadLength: number): number {
   return 1 + varintSize(payloadLength) + payloadLength;
 }
 
-class Writer {
-  private pos = 0;
-  constructor(readonly buf: Uint8Array) {}
-  varint(n: number): void {
-    while (n >= 0x80) {
-      this.buf[this.pos++] = (n & 0x7f) | 0x80;
-      n = Math.floor(n / 128);
-    }
-    this.buf[this.pos++] = n;
-  }
-  header(field: number, length: number): void {
-    this.buf[this.pos++] = (field << 3) | 2;
-    this.varint(length);
-  }
-  bytes(b: Uint8Array): void {
-    this.buf.set(b, this.pos);
-    this.pos += b.length;
-  }
-  get offset(): number {
-    return this.pos;
-  }
+/** Pass 1 of the encoding: every nested length, so pass 2 writes once into an exact buffer. */
+export interface SizedTracesData {
+  groups: ResourceGroup[];
+  resourceSizes: number[];
+  scopeSizes: number[][];
+  total: number;
 }
 
-interface Sized {
-  scopeSizes: number[];
-  schemaUrl: Uint8Array;
-  size: number;
-}
-
-export function encodeTracesData(groups: ResourceGroup[]): Uint8Array {
-  // Pass 1: sizes, so pass 2 writes once into one exact buffer.
-  const sized: Sized[] = [];
+export function sizeTracesData(groups: ResourceGroup[]): SizedTracesData {
+  const resourceSizes: number[] = [];
+  const scopeSizes: number[][] = [];
   let total = 0;
   for (const g of groups) {
-    const scopeSizes: number[] = [];
     // An absent resource / scope stays absent (empty bytes): OTLP reads both as "unknown".
     let rsSize = g.resource.bytes.length ? fieldSize(g.resource.bytes.length) : 0;
+    const sizes: number[] = [];
     for (const s of g.scopes) {
       let ssSize = s.scope.bytes.length ? fieldSize(s.scope.bytes.length) : 0;
       for (const span of s.spans) ssSize += fieldSize(span.length);
-      const url = s.scope.schemaUrl;
-      if (url) ssSize += fieldSize(Buffer.byteLength(url, 'utf8'));
-      scopeSizes.push(ssSize);
+      if (s.scope.schemaUrl) ssSize += fieldSize(utf8(s.scope.schemaUrl).length);
+      sizes.push(ssSize);
       rsSize += fieldSize(ssSize);
     }
-    const schemaUrl = textEncoder.encode(g.resource.schemaUrl);
-    if (schemaUrl.length) rsSize += fieldSize(schemaUrl.length);
-    sized.push({ scopeSizes, schemaUrl, size: rsSize });
+    if (g.resource.schemaUrl) rsSize += fieldSize(utf8(g.resource.schemaUrl).length);
+    resourceSizes.push(rsSize);
+    scopeSizes.push(sizes);
     total += fieldSize(rsSize);
   }
-  const w = new Writer(new Uint8Array(total));
-  groups.forEach((g, gi) => {
-    const s = sized[gi]!;
-    w.header(1, s.size);
-    if (g.resource.bytes.length) {
-      w.header(1, g.resource.bytes.length);
-      w.bytes(g.resource.bytes);
+  return { groups, resourceSizes, scopeSizes, total };
+}
+
+/** Pass 2: writes the sized TracesData into `buf` at `pos`; returns the position after it. */
+export function writeTracesData(t: SizedTracesData, buf: Uint8Array, pos: number): number {
+  const start = pos;
+  const varint = (n: number): void => {
+    while (n >= 0x80) {
+      buf[pos++] = (n & 0x7f) | 0x80;
+      n = Math.floor(n / 128);
     }
-    g.scopes.forEach((sg, si) => {
-      w.header(2, s.scopeSizes[si]!);
-      if (sg.scope.bytes.length) {
-        w.header(1, sg.scope.bytes.length);
-        w.bytes(sg.scope.bytes);
-      }
-      for (const span of sg.spans) {
-        w.header(2, span.length);
-        w.bytes(span);
-      }
-      if (sg.scope.schemaUrl) {
-        const url = textEncoder.encode(sg.scope.schemaUrl);
-        w.header(3, url.length);
-        w.bytes(url);
-      }
+    buf[pos++] = n;
+  };
+  const header = (field: number, length: number): void => {
+    buf[pos++] = (field << 3) | 2;
+    varint(length);
+  };
+  const field = (num: number, b: Uint8Array): void => {
+    header(num, b.length);
+    buf.set(b, pos);
+    pos += b.length;
+  };
+  t.groups.forEach((g, gi) => {
+    header(1, t.resourceSizes[gi]!);
+    if (g.resource.bytes.length) field(1, g.resource.bytes);
+    g.scopes.forEach((s, si) => {
+      header(2, t.scopeSizes[gi]![si]!);
+      if (s.scope.bytes.length) field(1, s.scope.bytes);
+      for (const span of s.spans) field(2, span);
+      if (s.scope.schemaUrl) field(3, utf8(s.scope.schemaUrl));
     });
-    if (s.schemaUrl.length) {
-      w.header(3, s.schemaUrl.length);
-      w.bytes(s.schemaUrl);
-    }
+    if (g.resource.schemaUrl) field(3, utf8(g.resource.schemaUrl));
   });
-  if (w.offset !== total) throw new Error(`encodeTracesData: wrote ${w.offset} bytes, sized ${total}`);
-  return w.buf;
+  if (pos - start !== t.total) throw new Error(`writeTracesData: wrote ${pos - start} bytes, sized ${t.total}`);
+  return pos;
+}
+
+export function encodeTracesData(groups: ResourceGroup[]): Uint8Array {
+  const sized = sizeTracesData(groups);
+  const buf = new Uint8Array(sized.total);
+  writeTracesData(sized, buf, 0);
+  return buf;
 }

@@ -12,7 +12,7 @@ import type { AttrValue, IndexedAttribute, ResourceRef } from '../otlp/model.js'
 import { Bloom } from './bloom.js';
 import type { HeadTrace } from './head.js';
 import { attrKeyPrefix, canonicalValue, nameTerm, serviceTerm, statusTerm, tagValueOf, valueIndexable } from './terms.js';
-import { sizeTrace, writeTrace, type SizedTrace } from './encode.js';
+import { sizeTracesData, writeTracesData, type SizedTracesData } from '../otlp/assemble.js';
 import { compareBytes, groupParts, type SpanPart } from './trace-merge.js';
 import type { TagValue } from './types.js';
 
@@ -306,13 +306,13 @@ export async function buildBlock(
   let maxEndNs = 0n;
 
   // Pass 1 sizes every record so pass 2 writes the whole data file into one buffer.
-  const sized = new Array<SizedTrace>(sorted.length);
+  const sized = new Array<SizedTracesData>(sorted.length);
   const partsOf = new Array<SpanPart[]>(sorted.length);
   let dataBytes = 0;
   for (let ordinal = 0; ordinal < sorted.length; ordinal++) {
     if (ordinal % YIELD_EVERY_TRACES === YIELD_EVERY_TRACES - 1) await yieldToWriters();
     const parts = (partsOf[ordinal] = sorted[ordinal]!.spans); // frozen: never changes again
-    sized[ordinal] = sizeTrace(groupParts(parts, true)); // unique by span id already
+    sized[ordinal] = sizeTracesData(groupParts(parts, true)); // unique by span id already
     dataBytes += sized[ordinal]!.total;
   }
   const dataBuf = Buffer.allocUnsafe(dataBytes);
@@ -321,7 +321,7 @@ export async function buildBlock(
     const t = sorted[ordinal]!;
     const parts = partsOf[ordinal]!;
     const length = sized[ordinal]!.total;
-    if (writeTrace(sized[ordinal]!, dataBuf, offset) !== offset + length) throw new Error('buildBlock: record size mismatch');
+    if (writeTracesData(sized[ordinal]!, dataBuf, offset) !== offset + length) throw new Error('buildBlock: record size mismatch');
     let flags = 0;
     if (olderHas(t.traceId)) {
       flags |= FLAG_SPLIT;

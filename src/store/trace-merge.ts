@@ -2,8 +2,7 @@
  * Merging the parts of one trace (memory head, several blocks) into one deduplicated whole:
  * span views and summary for search, resource/scope groups for trace-by-id.
  */
-import type { ResourceGroup } from '../otlp/assemble.js';
-import { sizeTrace, writeTrace } from './encode.js';
+import { sizeTracesData, writeTracesData, type ResourceGroup } from '../otlp/assemble.js';
 import type { ResourceRef, ScopeRef, SpanBatch, SpanRecord } from '../otlp/model.js';
 import type { SpanView, TraceSummary, TraceView } from './types.js';
 
@@ -170,9 +169,9 @@ export function groupParts(parts: SpanPart[], unique = false): ResourceGroup[] {
 
 /** Encoded TracesData of the parts; `unique` when the caller knows no span id repeats. */
 export function encodeTrace(parts: SpanPart[], unique = false): Uint8Array {
-  const sized = sizeTrace(groupParts(parts, unique));
+  const sized = sizeTracesData(groupParts(parts, unique));
   const buf = Buffer.allocUnsafe(sized.total);
-  writeTrace(sized, buf, 0);
+  writeTracesData(sized, buf, 0);
   return buf;
 }
 

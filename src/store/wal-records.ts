@@ -5,7 +5,7 @@
 import { crc32 } from 'node:zlib';
 import type { SpanBatch } from '../otlp/model.js';
 import { decodeSpanBatch, groupSpanBatch } from '../otlp/batch.js';
-import { sizeTrace, writeTrace } from './encode.js';
+import { sizeTracesData, writeTracesData } from '../otlp/assemble.js';
 import type { Head } from './head.js';
 
 export const RECORD_BATCH = 1;
@@ -28,7 +28,7 @@ export function headerPayload(kind: number, tenant: string, shard: number, inges
  * batch as TracesData written in place (the same bytes as otlp's encodeSpanBatch, no copies).
  */
 export function batchFrame(tenant: string, shard: number, ingestMs: number, batch: SpanBatch): Buffer {
-  const sized = sizeTrace(groupSpanBatch(batch));
+  const sized = sizeTracesData(groupSpanBatch(batch));
   const t = Buffer.from(tenant, 'utf8');
   const headerBytes = 1 + 2 + t.length + 4 + 8;
   const frame = Buffer.allocUnsafe(8 + headerBytes + sized.total);
@@ -38,7 +38,7 @@ export function batchFrame(tenant: string, shard: number, ingestMs: number, batc
   payload.set(t, 3);
   payload.writeInt32LE(shard, 3 + t.length);
   payload.writeDoubleLE(ingestMs, 7 + t.length);
-  writeTrace(sized, payload, headerBytes);
+  writeTracesData(sized, payload, headerBytes);
   frame.writeUInt32LE(payload.length, 0);
   frame.writeUInt32LE(crc32(payload), 4);
   return frame;
