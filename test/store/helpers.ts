@@ -4,62 +4,27 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { IndexedAttribute, ResourceRef, ScopeRef, SpanBatch, SpanRecord } from '../../src/otlp/model.js';
 import { TieredStore, type TieredStoreConfig } from '../../src/store/tiered-store.js';
+import { cat, fixed64, len, str, tag, vint } from '../otlp/wire.js';
 
-// ---- a tiny protobuf writer (enough to produce real Span / Resource / Scope messages) ----------
+// ---- real Span / Resource / Scope messages, built with test/otlp's wire helpers -----------------
 
-class PbWriter {
-  private chunks: number[] = [];
-  varint(n: number | bigint): this {
-    let v = BigInt(n);
-    if (v < 0n) v += 1n << 64n;
-    while (v >= 0x80n) {
-      this.chunks.push(Number(v & 0x7fn) | 0x80);
-      v >>= 7n;
-    }
-    this.chunks.push(Number(v));
-    return this;
-  }
-  tag(field: number, wire: number): this {
-    return this.varint((field << 3) | wire);
-  }
-  bytes(field: number, b: Uint8Array): this {
-    this.tag(field, 2).varint(b.length);
-    for (const x of b) this.chunks.push(x);
-    return this;
-  }
-  string(field: number, s: string): this {
-    return this.bytes(field, new TextEncoder().encode(s));
-  }
-  fixed64(field: number, v: bigint): this {
-    this.tag(field, 1);
-    for (let i = 0n; i < 8n; i++) this.chunks.push(Number((v >> (8n * i)) & 0xffn));
-    return this;
-  }
-  double(field: number, v: number): this {
-    this.tag(field, 1);
-    const b = Buffer.alloc(8);
-    b.writeDoubleLE(v);
-    for (const x of b) this.chunks.push(x);
-    return this;
-  }
-  finish(): Uint8Array {
-    return Uint8Array.from(this.chunks);
-  }
+function double(field: number, v: number): Uint8Array {
+  const b = Buffer.alloc(8);
+  b.writeDoubleLE(v);
+  return cat(tag(field, 1), b);
 }
 
 function encodeAnyValue(a: IndexedAttribute): Uint8Array {
-  const w = new PbWriter();
   const v = a.value;
-  if (typeof v === 'string') w.string(1, v);
-  else if (typeof v === 'boolean') w.tag(2, 0).varint(v ? 1 : 0);
-  else if (typeof v === 'bigint') w.tag(3, 0).varint(v);
-  else if (a.isDouble || !Number.isInteger(v)) w.double(4, v);
-  else w.tag(3, 0).varint(v);
-  return w.finish();
+  if (typeof v === 'string') return str(1, v);
+  if (typeof v === 'boolean') return vint(2, v ? 1 : 0);
+  if (typeof v === 'bigint') return vint(3, v);
+  if (a.isDouble || !Number.isInteger(v)) return double(4, v);
+  return vint(3, v);
 }
 
 function encodeKeyValue(a: IndexedAttribute): Uint8Array {
-  return new PbWriter().string(1, a.key).bytes(2, encodeAnyValue(a)).finish();
+  return cat(str(1, a.key), len(2, encodeAnyValue(a)));
 }
 
 export interface SpanSpec {
@@ -76,30 +41,28 @@ export interface SpanSpec {
 }
 
 export function encodeSpan(s: SpanSpec): Uint8Array {
-  const w = new PbWriter().bytes(1, s.traceId).bytes(2, s.spanId);
-  if (s.parentSpanId?.length) w.bytes(4, s.parentSpanId);
-  w.string(5, s.name);
-  if (s.kind) w.tag(6, 0).varint(s.kind);
-  w.fixed64(7, s.start).fixed64(8, s.end);
-  for (const a of s.attributes ?? []) w.bytes(9, encodeKeyValue(a));
+  const parts: Uint8Array[] = [len(1, s.traceId), len(2, s.spanId)];
+  if (s.parentSpanId?.length) parts.push(len(4, s.parentSpanId));
+  parts.push(str(5, s.name));
+  if (s.kind) parts.push(vint(6, s.kind));
+  parts.push(fixed64(7, s.start), fixed64(8, s.end));
+  for (const a of s.attributes ?? []) parts.push(len(9, encodeKeyValue(a)));
   if (s.statusCode || s.statusMessage) {
-    const st = new PbWriter();
-    if (s.statusMessage) st.string(2, s.statusMessage);
-    if (s.statusCode) st.tag(3, 0).varint(s.statusCode);
-    w.bytes(15, st.finish());
+    const status: Uint8Array[] = [];
+    if (s.statusMessage) status.push(str(2, s.statusMessage));
+    if (s.statusCode) status.push(vint(3, s.statusCode));
+    parts.push(len(15, ...status));
   }
-  return w.finish();
+  return cat(...parts);
 }
 
 export function makeResource(serviceName: string, extra: IndexedAttribute[] = [], schemaUrl = ''): ResourceRef {
   const attributes = [{ key: 'service.name', value: serviceName }, ...extra];
-  const w = new PbWriter();
-  for (const a of attributes) w.bytes(1, encodeKeyValue(a));
-  return { bytes: w.finish(), schemaUrl, serviceName, attributes };
+  return { bytes: cat(...attributes.map((a) => len(1, encodeKeyValue(a)))), schemaUrl, serviceName, attributes };
 }
 
 export function makeScope(name: string, version = '1.0.0', schemaUrl = ''): ScopeRef {
-  return { bytes: new PbWriter().string(1, name).string(2, version).finish(), schemaUrl, name, version };
+  return { bytes: cat(str(1, name), str(2, version)), schemaUrl, name, version };
 }
 
 export function makeSpan(s: SpanSpec, resource = 0, scope = 0): SpanRecord {
