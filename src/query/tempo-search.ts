@@ -12,7 +12,7 @@ import { tempoSpanIdString, tempoTraceIdString } from './ids.js';
 import { parseLogfmt, type SearchPlan, type TagCondition } from './planner.js';
 import type { SearchOutcome, TraceMatch } from './search.js';
 import { KIND_NAMES, STATUS_NAMES, type Operand } from './traceql/ast.js';
-import { attributeValue, referencedFields } from './traceql/evaluate.js';
+import { attributeValue, findAttribute, referencedFields, resourceAttribute } from './traceql/evaluate.js';
 import { parseTraceQL } from './traceql/parser.js';
 
 export const DEFAULT_LIMIT = 20;
@@ -76,18 +76,14 @@ function indexedValueJson(a: IndexedAttribute): Json {
   return { [ANY_VALUE_FIELD[v.t]]: v.t === 'int' ? v.v.toString() : v.v };
 }
 
-function find(attrs: IndexedAttribute[], key: string): IndexedAttribute | undefined {
-  return attrs.find((a) => a.key === key);
-}
-
 /** The attributes Tempo reports for a matched span: the fields the query referenced. */
 function matchedAttributes(span: SpanView, fields: Operand[]): Json[] {
   const out: Json[] = [];
   for (const f of fields) {
     if (f.type === 'attribute') {
       let a: IndexedAttribute | undefined;
-      if (f.scope !== 'resource') a = find(span.attributes, f.key);
-      if (!a && f.scope !== 'span') a = find(span.resourceAttributes, f.key) ?? (f.key === 'service.name' && span.serviceName ? { key: f.key, value: span.serviceName } : undefined);
+      if (f.scope !== 'resource') a = findAttribute(span.attributes, f.key);
+      if (!a && f.scope !== 'span') a = resourceAttribute(span, f.key);
       if (a) out.push({ key: f.key, value: indexedValueJson(a) });
     } else if (f.type === 'intrinsic') {
       if (f.name === 'status') out.push({ key: 'status', value: { stringValue: STATUS_NAMES[span.statusCode] ?? String(span.statusCode) } });

@@ -22,9 +22,19 @@ export function attributeValue(attr: IndexedAttribute): Extract<Value, { t: 'str
   return { t: 'int', v: BigInt(v) };
 }
 
-function findAttribute(attrs: IndexedAttribute[], key: string): IndexedAttribute | undefined {
+export function findAttribute(attrs: IndexedAttribute[], key: string): IndexedAttribute | undefined {
   for (const a of attrs) if (a.key === key) return a;
   return undefined;
+}
+
+/**
+ * A resource attribute of the span. The service name is kept on the span view even when the
+ * resource attributes are trimmed, so `service.name` falls back to it.
+ */
+export function resourceAttribute(span: SpanView, key: string): IndexedAttribute | undefined {
+  const a = findAttribute(span.resourceAttributes, key);
+  if (a) return a;
+  return key === 'service.name' && span.serviceName !== '' ? { key, value: span.serviceName } : undefined;
 }
 
 export function intrinsicValue(name: string, span: SpanView, summary: TraceSummary): Value {
@@ -133,11 +143,8 @@ function compileOperand(o: Operand): Getter[] {
         return a ? attributeValue(a) : undefined;
       };
       const fromResource: Getter = (span) => {
-        const a = findAttribute(span.resourceAttributes, key);
-        if (a) return attributeValue(a);
-        // The service name is kept on the span view even when the resource attributes are trimmed.
-        if (key === 'service.name' && span.serviceName !== '') return { t: 'string', v: span.serviceName };
-        return undefined;
+        const a = resourceAttribute(span, key);
+        return a ? attributeValue(a) : undefined;
       };
       if (o.scope === 'span') return [fromSpan];
       if (o.scope === 'resource') return [fromResource];
