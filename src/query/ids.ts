@@ -2,8 +2,6 @@
 import { toHex } from '../otlp/ids.js';
 import { QueryError } from './errors.js';
 
-export { toBase64, toHex } from '../otlp/ids.js';
-
 const HEX = /^[0-9a-fA-F]+$/;
 
 /**

@@ -6,7 +6,8 @@
  */
 import { shownServiceName } from './service-name.js';
 import type { AnyValue, DecodedResourceSpans, KeyValue } from '../otlp/decode.js';
-import { jaegerTraceIdString, toBase64, toHex } from './ids.js';
+import { toBase64, toHex } from '../otlp/ids.js';
+import { jaegerTraceIdString } from './ids.js';
 
 export interface JaegerKeyValue {
   key: string;
@@ -46,8 +47,6 @@ export interface JaegerTrace {
   warnings: string[] | null;
 }
 
-/** The collector's service name when a resource has none. */
-export { NO_SERVICE_NAME } from './service-name.js';
 const SPAN_KIND_TAGS = ['', 'internal', 'server', 'client', 'producer', 'consumer'];
 
 /**

@@ -7,7 +7,7 @@ import type { CandidateQuery, IndexTerm, SpanView, Store, TraceView } from '../s
 import { parseGoDuration } from './durations.js';
 import { QueryError } from './errors.js';
 import { allParams, bigintParam, intParam, param, type QueryParams } from './http-util.js';
-import { toHex } from './ids.js';
+import { toHex } from '../otlp/ids.js';
 import type { TagCondition } from './planner.js';
 import { collectMatches, type ScanBounds } from './search.js';
 import { spanHasTag } from './tags.js';

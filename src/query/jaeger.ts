@@ -15,7 +15,8 @@ import { decodeTracesData, type DecodedResourceSpans } from '../otlp/decode.js';
 import { OtlpDecodeError } from '../otlp/model.js';
 import { QueryError, TraceNotFoundError } from './errors.js';
 import { allParams, intParam, param, queryParams, sortedUnique } from './http-util.js';
-import { parseTraceIdHex, jaegerTraceIdString, toHex } from './ids.js';
+import { toHex } from '../otlp/ids.js';
+import { parseTraceIdHex, jaegerTraceIdString } from './ids.js';
 import {
   DEFAULT_DEPENDENCY_LOOKBACK_MS, DEFAULT_MAX_DEPENDENCY_TRACES, MAX_SEARCH_LIMIT, NO_TRACES_FOUND, dependencies,
   findTraces, operationsOf, parseV1Search, parseV3Query, traceSummaryJson,
