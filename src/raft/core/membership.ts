@@ -4,7 +4,7 @@
  * is truncated the configuration reverts to the newest one left, so we keep every configuration
  * entry still in the log, on top of the one the log's snapshot carries.
  */
-import type { ConfState, Entry, NodeId } from '../types.js';
+import type { ConfState, Entry } from '../types.js';
 import { EntryType } from '../types.js';
 import { assert } from './assert.js';
 import { decodeConfChange, type ConfChange } from './messages.js';
@@ -96,8 +96,4 @@ export class Membership {
 
 export function cloneConf(c: ConfState): ConfState {
   return { voters: [...c.voters], learners: [...c.learners] };
-}
-
-export function isMember(conf: ConfState, id: NodeId): boolean {
-  return conf.voters.includes(id) || conf.learners.includes(id);
 }

@@ -3,7 +3,7 @@
  * Everything here is plain data (strings, numbers, Uint8Array) so a host can frame it with
  * msgpackr or anything else without a custom codec.
  */
-import type { ConfState, Entry, HardState, NodeId, Snapshot } from '../types.js';
+import type { Entry, HardState, NodeId, Snapshot } from '../types.js';
 
 export type MessageType =
   | 'App' // AppendEntries (leader → follower)
@@ -111,5 +111,3 @@ export interface Ready {
   /** True when hardState term/vote or entries/snapshot changed: they must be fsync'd before sending. */
   mustSync: boolean;
 }
-
-export type ConfStateView = Readonly<ConfState>;
