@@ -47,7 +47,8 @@ export interface JaegerTrace {
   warnings: string[] | null;
 }
 
-const SPAN_KIND_TAGS = ['', 'internal', 'server', 'client', 'producer', 'consumer'];
+/** Jaeger's span.kind tag value per OTLP SpanKind ('' for unspecified: no tag). */
+export const JAEGER_SPAN_KINDS = ['', 'internal', 'server', 'client', 'producer', 'consumer'];
 
 /**
  * An array / kvlist AnyValue as JSON text (Jaeger carries them as JSON strings). Written by hand
@@ -139,7 +140,7 @@ export function toJaegerTrace(data: DecodedResourceSpans[]): JaegerTrace {
         const tags = s.attributes.map(jaegerTag);
         if (ss.scope?.name) tags.push({ key: 'otel.scope.name', type: 'string', value: ss.scope.name });
         if (ss.scope?.version) tags.push({ key: 'otel.scope.version', type: 'string', value: ss.scope.version });
-        const kindTag = SPAN_KIND_TAGS[s.kind];
+        const kindTag = JAEGER_SPAN_KINDS[s.kind];
         if (kindTag) tags.push({ key: 'span.kind', type: 'string', value: kindTag });
         if (s.status.code === 1) tags.push({ key: 'otel.status_code', type: 'string', value: 'OK' });
         if (s.status.code === 2) {

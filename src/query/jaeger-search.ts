@@ -8,6 +8,7 @@ import { parseGoDuration } from './durations.js';
 import { QueryError } from './errors.js';
 import { allParams, bigintParam, intParam, param, type QueryParams } from './http-util.js';
 import { toHex } from '../otlp/ids.js';
+import { JAEGER_SPAN_KINDS } from './jaeger-model.js';
 import type { TagCondition } from './planner.js';
 import { collectMatches, type ScanBounds } from './search.js';
 import { spanHasTag } from './tags.js';
@@ -20,7 +21,6 @@ export const MAX_SEARCH_LIMIT = 1_000;
 export const DEFAULT_SEARCH_LOOKBACK_MS = 48 * 3600 * 1000;
 export const DEFAULT_DEPENDENCY_LOOKBACK_MS = 24 * 3600 * 1000;
 export const DEFAULT_MAX_DEPENDENCY_TRACES = 10_000;
-const SPAN_KINDS = ['', 'internal', 'server', 'client', 'producer', 'consumer'];
 export const NO_TRACES_FOUND = 'No traces found';
 
 /** A span-level condition, as Jaeger's search applies it: service, operation, tags and duration on one span. */
@@ -170,7 +170,7 @@ export async function operationsOf(store: Store, tenant: string, service: string
   const out: { name: string; spanKind: string }[] = [];
   for (const o of ops) {
     if (service !== undefined && shownServiceName(o.service) !== service) continue;
-    const kind = SPAN_KINDS[o.kind] ?? '';
+    const kind = JAEGER_SPAN_KINDS[o.kind] ?? '';
     if (spanKind !== undefined && kind !== spanKind) continue;
     const key = `${o.name}\u0000${kind}`;
     if (seen.has(key)) continue;
