@@ -12,6 +12,7 @@
  * pruned; every candidate is then checked exactly on the merged trace. A merged trace starts no
  * later than any of its parts; if earlier, it goes back into the heap at its true position.
  */
+import { MinHeap } from '../util/heap.js';
 import type { Bloom } from './bloom.js';
 import { compareTraces, FLAG_SPLIT, readDirEntry, SPLIT_POSTING, type BlockMeta } from './block.js';
 import type { Head, HeadTrace } from './head.js';
@@ -89,51 +90,12 @@ class BlockCursor implements Cursor {
   }
 }
 
-class CursorHeap {
-  private readonly items: Cursor[] = [];
-  get size(): number {
-    return this.items.length;
-  }
-  private less(a: Cursor, b: Cursor): boolean {
-    const x = a.current!;
-    const y = b.current!;
-    return compareTraces(x.start, x.traceId, y.start, y.traceId) < 0;
-  }
-  peek(): Cursor | undefined {
-    return this.items[0];
-  }
-  push(c: Cursor): void {
-    if (!c.current) throw new Error('CursorHeap.push: exhausted cursor');
-    const a = this.items;
-    a.push(c);
-    let i = a.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.less(a[i]!, a[p]!)) break;
-      [a[i], a[p]] = [a[p]!, a[i]!];
-      i = p;
-    }
-  }
-  pop(): Cursor | undefined {
-    const a = this.items;
-    const top = a[0];
-    const last = a.pop();
-    if (a.length > 0 && last) {
-      a[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < a.length && this.less(a[l]!, a[m]!)) m = l;
-        if (r < a.length && this.less(a[r]!, a[m]!)) m = r;
-        if (m === i) break;
-        [a[i], a[m]] = [a[m]!, a[i]!];
-        i = m;
-      }
-    }
-    return top;
-  }
+/** Heap order of cursors: their current candidates in block order (compareTraces). */
+function cursorBefore(a: Cursor, b: Cursor): boolean {
+  const x = a.current;
+  const y = b.current;
+  if (!x || !y) throw new Error('search: exhausted cursor in the heap');
+  return compareTraces(x.start, x.traceId, y.start, y.traceId) < 0;
 }
 
 function decodeOrdinals(b: Buffer | undefined): Uint32Array {
@@ -235,7 +197,7 @@ export async function* searchTraces(src: SearchSource, q: CandidateQuery): Async
   }
   headCandidates.sort((a, b) => compareTraces(a.start, a.traceId, b.start, b.traceId));
 
-  const heap = new CursorHeap();
+  const heap = new MinHeap<Cursor>(cursorBefore);
   if (headCandidates.length) heap.push(new ListCursor(headCandidates));
 
   const order = [...src.blocks.values()].sort((a, b) => (a.maxStartNs > b.maxStartNs ? -1 : a.maxStartNs < b.maxStartNs ? 1 : a.id - b.id));
