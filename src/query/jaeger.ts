@@ -25,7 +25,7 @@ import { toJaegerTrace, type JaegerTrace } from './jaeger-model.js';
 import { stringifyJson } from './json.js';
 import { shownServiceName } from './service-name.js';
 import { JAEGER_OTLP_JSON, resourceSpansJson } from '../otlp/render.js';
-import { clientGone, type ScanBounds } from './search.js';
+import { requestScanBounds, type ScanBounds } from './search.js';
 
 export interface JaegerApiOptions {
   store: Store;
@@ -83,12 +83,7 @@ export async function jaegerApi(app: FastifyInstance, opts: JaegerApiOptions): P
     void reply.code(status).type('application/json').send(JSON.stringify(body));
   });
 
-  function scanBounds(reply: FastifyReply): ScanBounds {
-    const bounds: ScanBounds = { signal: clientGone(reply.raw) };
-    if (opts.maxInspectedTraces !== undefined) bounds.maxInspectedTraces = opts.maxInspectedTraces;
-    if (opts.maxSearchDurationMs !== undefined) bounds.maxDurationMs = opts.maxSearchDurationMs;
-    return bounds;
-  }
+  const scanBounds = (reply: FastifyReply): ScanBounds => requestScanBounds(reply.raw, opts);
 
   async function traceBytes(request: FastifyRequest, idText: string): Promise<Uint8Array> {
     const bytes = await store.getTrace(tenantOf(request), parseTraceIdHex(idText));

@@ -113,10 +113,21 @@ export async function runTempoSearch(store: Store, tenant: string, plan: SearchP
  * An AbortSignal that fires when the connection closes before the response was written. Takes the
  * ServerResponse (reply.raw): its 'close' with writableEnded false means the client went away.
  */
-export function clientGone(raw: { once(event: 'close', f: () => void): unknown; writableEnded: boolean }): AbortSignal {
+function clientGone(raw: { once(event: 'close', f: () => void): unknown; writableEnded: boolean }): AbortSignal {
   const controller = new AbortController();
   raw.once('close', () => {
     if (!raw.writableEnded) controller.abort();
   });
   return controller.signal;
+}
+
+/** The bounds of one HTTP request's scan: the API's configured limits, stopping when the client goes away. */
+export function requestScanBounds(
+  raw: Parameters<typeof clientGone>[0],
+  limits: { maxInspectedTraces?: number; maxSearchDurationMs?: number },
+): ScanBounds {
+  const bounds: ScanBounds = { signal: clientGone(raw) };
+  if (limits.maxInspectedTraces !== undefined) bounds.maxInspectedTraces = limits.maxInspectedTraces;
+  if (limits.maxSearchDurationMs !== undefined) bounds.maxDurationMs = limits.maxSearchDurationMs;
+  return bounds;
 }

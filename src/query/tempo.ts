@@ -14,7 +14,7 @@ import { QueryError, TraceNotFoundError } from './errors.js';
 import { intParam, param, queryParams, sortedUnique, wantsProtobuf, type QueryParams } from './http-util.js';
 import { parseTraceIdHex } from './ids.js';
 import { resourceSpansJson, TEMPO_OTLP_JSON } from '../otlp/render.js';
-import { clientGone, runTempoSearch, type ScanBounds } from './search.js';
+import { requestScanBounds, runTempoSearch, type ScanBounds } from './search.js';
 import { parseTempoSearch, parseTimeRange, searchResponseJson } from './tempo-search.js';
 import { indexedTagValues, intrinsicTagValues, narrowedTagValues, tryParse } from './tempo-tags.js';
 
@@ -74,12 +74,7 @@ export async function tempoApi(app: FastifyInstance, opts: TempoApiOptions): Pro
     void reply.code(500).type('text/plain; charset=utf-8').send('internal error\n');
   });
 
-  function scanBounds(reply: FastifyReply): ScanBounds {
-    const bounds: ScanBounds = { signal: clientGone(reply.raw) };
-    if (opts.maxInspectedTraces !== undefined) bounds.maxInspectedTraces = opts.maxInspectedTraces;
-    if (opts.maxSearchDurationMs !== undefined) bounds.maxDurationMs = opts.maxSearchDurationMs;
-    return bounds;
-  }
+  const scanBounds = (reply: FastifyReply): ScanBounds => requestScanBounds(reply.raw, opts);
 
   async function loadTrace(request: FastifyRequest, idText: string): Promise<Uint8Array> {
     const traceId = parseTraceIdHex(idText);
