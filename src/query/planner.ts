@@ -48,32 +48,28 @@ function termFromComparison(attr: Operand, value: Operand): IndexTerm | null {
 /** Equality terms that hold on every match of `filter` (a conjunction path), deduplicated. */
 export function requiredTerms(filter: FieldExpr | null): IndexTerm[] {
   const out: IndexTerm[] = [];
-  const visit = (e: FieldExpr | null): void => {
-    if (!e) return;
-    if (e.type === 'and') {
-      visit(e.left);
-      visit(e.right);
-      return;
-    }
-    if (e.type !== 'compare' || e.op !== '=') return; // `||`, `!=`, ranges, regexes: no safe term
+  for (const e of conjuncts(filter)) {
+    if (e.type !== 'compare' || e.op !== '=') continue; // `||`, `!=`, ranges, regexes: no safe term
     const term = termFromComparison(e.left, e.right) ?? termFromComparison(e.right, e.left);
     if (term && !out.some((t) => JSON.stringify(t) === JSON.stringify(term))) out.push(term);
-  };
-  visit(filter);
+  }
   return out;
+}
+
+/** The operands of the top-level `&&` chain of `filter`: each holds on every match. */
+function* conjuncts(e: FieldExpr | null): Iterable<FieldExpr> {
+  if (!e) return;
+  if (e.type === 'and') {
+    yield* conjuncts(e.left);
+    yield* conjuncts(e.right);
+  } else yield e;
 }
 
 /** traceDuration bounds on a conjunction path (inclusive, so pruning stays a superset). */
 export function traceDurationBounds(filter: FieldExpr | null): { min?: bigint; max?: bigint } {
   const bounds: { min?: bigint; max?: bigint } = {};
-  const visit = (e: FieldExpr | null): void => {
-    if (!e) return;
-    if (e.type === 'and') {
-      visit(e.left);
-      visit(e.right);
-      return;
-    }
-    if (e.type !== 'compare') return;
+  for (const e of conjuncts(filter)) {
+    if (e.type !== 'compare') continue;
     let op = e.op;
     let field = e.left;
     let value = e.right;
@@ -82,12 +78,11 @@ export function traceDurationBounds(filter: FieldExpr | null): { min?: bigint; m
       const flip: Record<string, typeof op> = { '>': '<', '<': '>', '>=': '<=', '<=': '>=' };
       op = flip[op] ?? op;
     }
-    if (!(field.type === 'intrinsic' && field.name === 'traceDuration' && value.type === 'static' && value.value.t === 'duration')) return;
+    if (!(field.type === 'intrinsic' && field.name === 'traceDuration' && value.type === 'static' && value.value.t === 'duration')) continue;
     const ns = value.value.v;
     if (op === '>' || op === '>=' || op === '=') bounds.min = bounds.min === undefined || ns > bounds.min ? ns : bounds.min;
     if (op === '<' || op === '<=' || op === '=') bounds.max = bounds.max === undefined || ns < bounds.max ? ns : bounds.max;
-  };
-  visit(filter);
+  }
   return bounds;
 }
 
