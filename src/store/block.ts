@@ -77,10 +77,6 @@ export function readDirEntry(dir: Buffer, ordinal: number): DirEntry {
   };
 }
 
-export function dirStartNs(dir: Buffer, ordinal: number): bigint {
-  return dir.readBigUInt64LE(ordinal * DIR_ENTRY_BYTES + 16);
-}
-
 function writeDirEntry(dir: Buffer, ordinal: number, e: DirEntry): void {
   const p = ordinal * DIR_ENTRY_BYTES;
   dir.set(e.traceId, p);
@@ -111,17 +107,7 @@ export function tenantBytes(tenant: string): Uint8Array {
   return b;
 }
 
-/** 'T' tenantLength tenant traceId(16) [blockId u32 BE]. */
-export function traceKeyPrefix(tenant: string, traceId: Uint8Array): Buffer {
-  const t = tenantBytes(tenant);
-  const k = Buffer.allocUnsafe(2 + t.length + traceId.length);
-  k[0] = 0x54;
-  k[1] = t.length;
-  k.set(t, 2);
-  k.set(traceId, 2 + t.length);
-  return k;
-}
-
+/** 'T' tenantLength tenant traceId(16) blockId(u32 BE). */
 export function traceKey(tenant: string, traceId: Uint8Array, blockId: number): Buffer {
   const t = tenantBytes(tenant);
   const k = Buffer.allocUnsafe(2 + t.length + traceId.length + 4);
@@ -182,12 +168,6 @@ export function encodePostings(ordinals: number[]): Buffer {
   const b = Buffer.allocUnsafe(ordinals.length * 4);
   for (let i = 0; i < ordinals.length; i++) b.writeUInt32LE(ordinals[i]!, i * 4);
   return b;
-}
-
-export function decodePostings(b: Buffer): Uint32Array {
-  const copy = new Uint32Array(b.length / 4);
-  for (let i = 0; i < copy.length; i++) copy[i] = b.readUInt32LE(i * 4);
-  return copy;
 }
 
 // ---- building ---------------------------------------------------------------------------------

@@ -124,7 +124,7 @@ function intersect(a: Uint32Array, b: Uint32Array): Uint32Array {
   return Uint32Array.from(out);
 }
 
-export function partsMatchAllTerms(parts: SpanPart[], terms: IndexTerm[]): boolean {
+function partsMatchAllTerms(parts: SpanPart[], terms: IndexTerm[]): boolean {
   for (const t of terms) {
     let found = false;
     for (const p of parts) {

@@ -84,16 +84,6 @@ export function recordMatchesTerm(rec: SpanRecord, res: ResourceRef, t: IndexTer
   }
 }
 
-export function spansMatchAllTerms(spans: SpanView[], terms: IndexTerm[] | undefined): boolean {
-  if (!terms) return true;
-  for (const t of terms) {
-    let found = false;
-    for (const s of spans) if (spanMatchesTerm(s, t)) { found = true; break; }
-    if (!found) return false;
-  }
-  return true;
-}
-
 export function tagValueOf(a: IndexedAttribute): TagValue {
   const v = a.value;
   if (typeof v === 'string') return { type: 'string', value: v };

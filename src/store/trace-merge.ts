@@ -174,22 +174,3 @@ export function encodeTrace(parts: SpanPart[], unique = false): Uint8Array {
   writeTracesData(sized, buf, 0);
   return buf;
 }
-
-/** A deduplicated SpanBatch of the given parts, with shared resources and scopes. */
-export function batchOfParts(parts: SpanPart[]): SpanBatch {
-  const resources: ResourceRef[] = [];
-  const scopes: ScopeRef[] = [];
-  const resIndex = new Map<string, number>();
-  const scopeIndex = new Map<string, number>();
-  const spans: SpanRecord[] = [];
-  for (const p of dedupSpans(parts)) {
-    const rk = groupKey(p.res);
-    let ri = resIndex.get(rk);
-    if (ri === undefined) { ri = resources.length; resources.push(p.res); resIndex.set(rk, ri); }
-    const sk = groupKey(p.scope);
-    let si = scopeIndex.get(sk);
-    if (si === undefined) { si = scopes.length; scopes.push(p.scope); scopeIndex.set(sk, si); }
-    spans.push(ri === p.rec.resource && si === p.rec.scope ? p.rec : { ...p.rec, resource: ri, scope: si });
-  }
-  return { resources, scopes, spans };
-}
