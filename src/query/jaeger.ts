@@ -85,9 +85,9 @@ export async function jaegerApi(app: FastifyInstance, opts: JaegerApiOptions): P
 
   const scanBounds = (reply: FastifyReply): ScanBounds => requestScanBounds(reply.raw, opts);
 
-  async function traceBytes(request: FastifyRequest, idText: string): Promise<Uint8Array> {
+  async function traceBytes(request: FastifyRequest, idText: string, notFoundMessage?: string): Promise<Uint8Array> {
     const bytes = await store.getTrace(tenantOf(request), parseTraceIdHex(idText));
-    if (!bytes || bytes.length === 0) throw new TraceNotFoundError();
+    if (!bytes || bytes.length === 0) throw new TraceNotFoundError(notFoundMessage);
     return bytes;
   }
 
@@ -125,9 +125,8 @@ export async function jaegerApi(app: FastifyInstance, opts: JaegerApiOptions): P
   // ---------------------------------------------------------------- api_v3
 
   app.get<{ Params: { traceId: string } }>('/api/v3/traces/:traceId', async (request, reply) => {
-    const bytes = await store.getTrace(tenantOf(request), parseTraceIdHex(request.params.traceId));
     // Jaeger's gateway answers an empty result, by id or by search, with 404 "No traces found".
-    if (!bytes || bytes.length === 0) throw new TraceNotFoundError(NO_TRACES_FOUND);
+    const bytes = await traceBytes(request, request.params.traceId, NO_TRACES_FOUND);
     return send(reply, { result: { resourceSpans: resourceSpansJson(decodeTracesData(bytes), JAEGER_OTLP_JSON) } });
   });
 
