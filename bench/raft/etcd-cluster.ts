@@ -6,6 +6,7 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { findCommonFreePort } from '../../src/raft/kv/local-cluster.js';
+import { terminate } from '../../src/util/process.js';
 
 export interface EtcdMember {
   name: string;
@@ -94,13 +95,7 @@ export class EtcdCluster {
   async stop(): Promise<void> {
     await Promise.all(
       this.members.map(async (m) => {
-        const child = m.process;
-        if (!child) return;
-        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(timer);
+        if (m.process) await terminate(m.process);
       }),
     );
   }

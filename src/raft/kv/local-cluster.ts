@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { terminate } from '../../util/process.js';
 import type { HostPort } from './framing.js';
 
 const NODE_SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'node.ts');
@@ -147,13 +148,7 @@ export class LocalCluster {
   async stopAll(): Promise<void> {
     await Promise.all(
       this.nodes.map(async (node) => {
-        const child = node.process;
-        if (!child) return;
-        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(timer);
+        if (node.process) await terminate(node.process);
       }),
     );
   }
